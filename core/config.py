@@ -1,0 +1,188 @@
+"""Configuration: one YAML file validated with pydantic, plus a few environment variables.
+
+Where things are looked for:
+
+* the config file: ``--config PATH``, else ``$CLAIMWATCH_CONFIG``, else
+  ``$XDG_CONFIG_HOME/claimwatch/config.yaml`` (``~/.config/claimwatch/config.yaml``);
+  a missing *default* file means "all defaults", a missing *named* file is a ConfigError;
+* the data directory: ``data_dir`` in the file, else ``$CLAIMWATCH_DATA_DIR``, else
+  ``$XDG_DATA_HOME/claimwatch`` (``~/.local/share/claimwatch``);
+* the database: ``$CLAIMWATCH_DATABASE_URL``, else ``database_url`` in the file, else
+  ``sqlite:///<data_dir>/claimwatch.db``.
+
+Secrets never live in the file: a channel names the environment variable (or Prefect
+Secret block) that holds its password, token or signing secret.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.errors import ConfigError
+from core.types import ALERTING_KINDS, ChangeKind
+
+CONFIG_ENV = "CLAIMWATCH_CONFIG"
+DATA_DIR_ENV = "CLAIMWATCH_DATA_DIR"
+DATABASE_URL_ENV = "CLAIMWATCH_DATABASE_URL"
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # a news page is well under 10 MB; more is a mistake or an attack
+
+
+class _Strict(BaseModel):
+    """A config section: unknown keys are errors, so typos are caught."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SecretRef(_Strict):
+    """Where a secret is read from: an environment variable or a Prefect Secret block."""
+
+    env: str | None = None
+    prefect_block: str | None = None
+
+
+class _ChannelBase(_Strict):
+    """What every notification channel shares: its name and what it receives."""
+
+    name: str
+    kinds: frozenset[ChangeKind] = ALERTING_KINDS
+    metrics: frozenset[str] | None = None  # None: every metric
+    min_change_pct: float = 0.0  # ignore updates smaller than this, in percent
+    mode: Literal["each", "digest"] = "each"
+
+
+class EmailChannel(_ChannelBase):
+    """Email over SMTP."""
+
+    kind: Literal["email"] = "email"
+    host: str
+    port: int = 587
+    security: Literal["ssl", "starttls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretRef | None = None
+    sender: str
+    recipients: list[str] = Field(min_length=1)
+    timeout: float = 30.0
+
+
+class WebhookChannel(_ChannelBase):
+    """A Standard Webhooks endpoint."""
+
+    kind: Literal["webhook"] = "webhook"
+    url: str
+    secret: SecretRef | None = None
+    timeout: float = 15.0
+
+
+class AppriseChannel(_ChannelBase):
+    """Any Apprise URL; the URL itself may carry a token, so it can come from a secret."""
+
+    kind: Literal["apprise"] = "apprise"
+    url: str | None = None
+    url_secret: SecretRef | None = None
+
+
+Channel = Annotated[EmailChannel | WebhookChannel | AppriseChannel, Field(discriminator="kind")]
+
+
+class HttpConfig(_Strict):
+    """The shared HTTP client's limits and manners."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_redirects: int = 5
+    retries: int = 3
+    per_host_concurrency: int = 2
+    politeness_delay: float = 1.0  # seconds between requests to one host
+    user_agent: str = "claimwatch/0.1 (+https://github.com/claimwatch/claimwatch)"
+    allow_private: bool = False  # loopback and private addresses; tests turn this on
+    respect_robots: bool = True
+
+
+DEFAULT_WATCH_TERMS = (
+    "Alibaba Cloud", "Aliyun", "阿里云", "Alibaba", "阿里巴巴", "Qwen", "通义千问", "千问", "通义",
+    "Tongyi", "Model Studio", "DashScope", "百炼",
+)
+
+
+class Config(_Strict):
+    """The whole configuration."""
+
+    data_dir: Path | None = None
+    database_url: str | None = None
+    sources_file: Path | None = None  # None: the bundled data/sources.yaml
+    watch_terms: tuple[str, ...] = DEFAULT_WATCH_TERMS
+    channels: list[Channel] = []
+    http: HttpConfig = HttpConfig()
+    task_runner: Literal["thread", "dask"] = "thread"
+    dask_address: str | None = None
+
+    def resolved_data_dir(self, env: Mapping[str, str] | None = None) -> Path:
+        """The data directory, from the file, the environment or the XDG default."""
+        env = os.environ if env is None else env
+        if self.data_dir is not None:
+            return self.data_dir.expanduser()
+        if env.get(DATA_DIR_ENV):
+            return Path(env[DATA_DIR_ENV]).expanduser()
+        base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(base) / "claimwatch"
+
+    def resolved_database_url(self, env: Mapping[str, str] | None = None) -> str:
+        """The database URL, from the environment, the file or the default SQLite file."""
+        env = os.environ if env is None else env
+        if env.get(DATABASE_URL_ENV):
+            return env[DATABASE_URL_ENV]
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir(env) / 'claimwatch.db'}"
+
+
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the config file is looked for when none is named."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "claimwatch" / "config.yaml"
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Load and validate the config file; raise ConfigError naming file, key and problem."""
+    env = os.environ if env is None else env
+    named = path or env.get(CONFIG_ENV)
+    target = Path(named).expanduser() if named else default_config_path(env)
+    if not target.exists():
+        if named:
+            raise ConfigError(f"{target}: config file not found")
+        return Config()
+    return parse_config(_read_yaml(target), target)
+
+
+def _read_yaml(target: Path) -> object:
+    """Read a YAML file; raise ConfigError on unreadable or malformed YAML."""
+    try:
+        return yaml.safe_load(target.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{target}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError(f"{target}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+
+
+def parse_config(data: object, origin: Path | str = "<config>") -> Config:
+    """Validate parsed YAML as a Config; the first problem becomes a one-line ConfigError."""
+    if data is None:
+        return Config()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: expected a mapping of settings at the top level")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise ConfigError(f"{origin}: {key}: {first['msg']}") from None
