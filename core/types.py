@@ -162,3 +162,14 @@ class SourceState:
     consecutive_failures: int = 0
     last_error: str | None = None
     next_poll: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FxRate:
+    """An exchange rate: one unit of `base` is worth `rate` units of `quote`."""
+
+    base: str  # ISO code, e.g. "USD"
+    quote: str  # ISO code, e.g. "CNY"
+    rate: Decimal
+    as_of: date | None = None
+    source: str = ""  # the article that stated it, or "table"
