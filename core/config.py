@@ -68,6 +68,7 @@ class EmailChannel(_ChannelBase):
     sender: str
     recipients: list[str] = Field(min_length=1)
     timeout: float = 30.0
+    ca_file: str | None = None  # a CA bundle to trust, for a relay with a private certificate
 
 
 class WebhookChannel(_ChannelBase):
@@ -94,7 +95,8 @@ class HttpConfig(_Strict):
     """The shared HTTP client's limits and manners."""
 
     connect_timeout: float = 10.0
-    read_timeout: float = 30.0
+    read_timeout: float = 30.0  # longest wait for any single read
+    total_timeout: float = 60.0  # whole body; stops servers that trickle bytes under the read timeout
     max_bytes: int = DEFAULT_MAX_BYTES
     max_redirects: int = 5
     retries: int = 3
@@ -102,7 +104,9 @@ class HttpConfig(_Strict):
     politeness_delay: float = 1.0  # seconds between requests to one host
     user_agent: str = "claimwatch/0.1 (+https://github.com/claimwatch/claimwatch)"
     allow_private: bool = False  # loopback and private addresses; tests turn this on
+    allow_networks: tuple[str, ...] = ()  # CIDRs reachable even when private ones are not (a mirror, a test server)
     respect_robots: bool = True
+    robots_ttl: float = 86400.0  # seconds a host's robots.txt is trusted (RFC 9309 §2.4: at most 24 h)
 
 
 DEFAULT_WATCH_TERMS = (

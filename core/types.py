@@ -111,6 +111,8 @@ class ChangeEvent:
     previous: Claim | None = None
     change_pct: Decimal | None = None  # None unless both values are numbers in one unit
     citations: tuple[str, ...] = ()  # further sources that reported the same fact
+    direction: str | None = None  # "up" or "down" against `previous`; None when equal or not comparable
+    resolves: tuple[str, ...] = ()  # keys of the open conflicts (core.diff.Conflict.key) this claim closes
 
     @property
     def metric(self) -> str | None:
