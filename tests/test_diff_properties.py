@@ -1,0 +1,155 @@
+"""Properties of the change engine that must hold for any history (hypothesis)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.diff import agree, current, diff, replay, series_key
+from core.periods import LooseDate, Period
+from core.types import ALERTING_KINDS, ChangeKind, Claim, MetricKind, Qualifier
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+METRICS = ("qwen.downloads", "alibaba_cloud.revenue")
+PERIODS = [Period.parse(p) for p in ("2025-Q1", "2025-Q2", "2025-H1", "2025-Q3", "2025-12", "2026")]
+DAYS = [date(2025, 6, 1), date(2025, 9, 30), date(2025, 12, 31), date(2026, 1, 12), date(2026, 2, 1)]
+NOT_REPEATABLE = {ChangeKind.NEW, ChangeKind.UPDATED, ChangeKind.CONFLICT}
+
+values = st.one_of(
+    st.sampled_from([Decimal(v) for v in ("0", "100", "101", "95", "110", "200", "700", "1000")]),
+    st.decimals(min_value=-50, max_value=2000, places=2, allow_nan=False, allow_infinity=False),
+)
+loose_dates = st.builds(LooseDate, st.sampled_from(DAYS), st.sampled_from(["day", "month"]))
+published = st.one_of(st.none(), loose_dates)
+
+
+@st.composite
+def claims(draw: st.DrawFn, metric: str | None = None) -> Claim:
+    """A claim of a few metrics, with values, qualifiers and dates that often collide."""
+    return Claim(
+        metric=metric or draw(st.sampled_from(METRICS)),
+        entity="qwen",
+        value=draw(values),
+        unit=draw(st.sampled_from(["count", "count", "count", "USD"])),
+        qualifier=draw(st.sampled_from(list(Qualifier))),
+        period=draw(st.one_of(st.none(), st.sampled_from(PERIODS))),
+        forecast=draw(st.booleans()),
+        evidence="",
+        start=0,
+        end=0,
+        source=draw(st.sampled_from(["a", "b", "c"])),
+        published=draw(published),
+    )
+
+
+kinds = st.sampled_from(list(MetricKind))
+histories = st.lists(claims(), max_size=12)
+
+
+@SETTINGS
+@given(histories, kinds, st.data())
+def test_reingesting_a_known_claim_is_never_news(
+    history: list[Claim], kind: MetricKind, data: st.DataObject
+) -> None:
+    if not history:
+        return
+    again = data.draw(st.sampled_from(history))
+    event = diff(history, again, kind)
+    assert event.kind in {ChangeKind.CONFIRMED, ChangeKind.HISTORICAL}
+    assert event.resolves == ()
+
+
+@SETTINGS
+@given(histories, claims(metric=METRICS[0]), claims(metric=METRICS[1]), kinds)
+def test_order_of_two_claims_of_different_metrics_does_not_matter(
+    history: list[Claim], a: Claim, b: Claim, kind: MetricKind
+) -> None:
+    assert diff([*history, a], b, kind) == diff(history, b, kind)
+    assert diff([*history, b], a, kind) == diff(history, a, kind)
+    ab, ba = replay([*history, a, b], kind), replay([*history, b, a], kind)
+    assert ab[-2:] == ba[-2:][::-1]
+
+
+@SETTINGS
+@given(histories, claims(), kinds)
+def test_an_update_always_disagrees_with_what_it_replaces(
+    history: list[Claim], claim: Claim, kind: MetricKind
+) -> None:
+    event = diff(history, claim, kind)
+    if event.kind is ChangeKind.UPDATED:
+        assert event.previous is not None
+        new_flow_period = kind is MetricKind.FLOW and claim.period is not None
+        assert new_flow_period or not agree(event.previous, claim)  # CHANGES.md: a new period is an update
+
+
+@SETTINGS
+@given(st.lists(claims(metric=METRICS[0]), min_size=1, max_size=10), kinds, st.data())
+def test_values_within_tolerance_never_produce_updated(
+    history: list[Claim], kind: MetricKind, data: st.DataObject
+) -> None:
+    forecast = data.draw(st.booleans())
+    shown = current(history, kind, forecast=forecast)
+    if shown is None:
+        return
+    drift = data.draw(st.decimals(min_value=Decimal("-0.009"), max_value=Decimal("0.009"), places=4))
+    any_period = st.one_of(st.none(), st.sampled_from(PERIODS))
+    period = shown.period if kind is MetricKind.FLOW else data.draw(any_period)
+    later = LooseDate(date(2026, 6, 1))
+    close = replace(shown, value=shown.value * (1 + drift), source="new", period=period, published=later)
+    assert diff(history, close, kind).kind is not ChangeKind.UPDATED
+
+
+@SETTINGS
+@given(histories, claims(), kinds)
+def test_event_is_well_formed(history: list[Claim], claim: Claim, kind: MetricKind) -> None:
+    event = diff(history, claim, kind)
+    series = [c for c in history if series_key(c) == series_key(claim)]
+    assert event.kind in set(ChangeKind)
+    assert (event.kind is ChangeKind.NEW) == (not series)
+    assert event.previous is None or any(event.previous is c for c in series)
+    if event.kind is ChangeKind.CONFLICT:
+        assert kind in {MetricKind.CUMULATIVE, MetricKind.FLOW}
+
+
+@SETTINGS
+@given(histories, claims(), kinds)
+def test_change_pct_sign_matches_direction(history: list[Claim], claim: Claim, kind: MetricKind) -> None:
+    event = diff(history, claim, kind)
+    prev = event.previous
+    comparable = prev is not None and prev.unit == claim.unit
+    assert (event.change_pct is not None) == (comparable and prev.value != 0)
+    if event.change_pct is not None:
+        sign = {1: "up", -1: "down", 0: None}[(event.change_pct > 0) - (event.change_pct < 0)]
+        assert event.direction == sign
+    if not comparable:
+        assert event.direction is None
+
+
+@SETTINGS
+@given(histories, kinds)
+def test_replay_is_diff_one_claim_at_a_time(history: list[Claim], kind: MetricKind) -> None:
+    assert replay(history, kind) == [diff(history[:i], c, kind) for i, c in enumerate(history)]
+
+
+@SETTINGS
+@given(histories, kinds)
+def test_ingesting_everything_twice_alerts_only_the_first_time(
+    history: list[Claim], kind: MetricKind
+) -> None:
+    second_pass = replay([*history, *history], kind)[len(history):]
+    assert not [e for e in second_pass if e.kind in NOT_REPEATABLE]
+    assert all(e.kind not in ALERTING_KINDS for e in second_pass)
+
+
+@SETTINGS
+@given(histories, claims(), st.sampled_from([MetricKind.CUMULATIVE, MetricKind.LEVEL, MetricKind.TARGET]))
+def test_backfilled_older_figures_never_alert(history: list[Claim], claim: Claim, kind: MetricKind) -> None:
+    series = [c for c in history if series_key(c) == series_key(claim)]
+    dated = [c.as_of for c in series if c.as_of is not None]
+    if not series or claim.as_of is None or len(dated) < len(series) or claim.as_of > min(dated):
+        return
+    assert diff(history, claim, kind).kind not in ALERTING_KINDS
