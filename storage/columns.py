@@ -1,0 +1,78 @@
+"""Column types that behave the same on SQLite and PostgreSQL: exact decimals and UTC timestamps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Context, Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import DateTime, Numeric, String
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from core.errors import StorageError
+
+DECIMAL_PLACES = 6  # a millionth of a unit or percentage point: finer than any figure the news states
+DECIMAL_DIGITS = 38  # PostgreSQL numeric(38, 6): 32 integer digits, far above any money or count
+_QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
+_LIMIT = Decimal(10) ** (DECIMAL_DIGITS - DECIMAL_PLACES)
+_CONTEXT = Context(prec=DECIMAL_DIGITS + 2)  # the default context keeps 28 digits; numeric(38, 6) holds 38
+
+
+def canonical_decimal(value: Decimal) -> Decimal:
+    """The value rounded to the stored scale; raise StorageError when it cannot be stored."""
+    try:
+        rounded = Decimal(value).quantize(_QUANTUM, context=_CONTEXT)
+    except InvalidOperation:
+        rounded = Decimal("NaN")  # too many digits, or infinite
+    if not rounded.is_finite() or abs(rounded) >= _LIMIT:
+        raise StorageError(f"value {value} is outside the stored range (finite, |x| < 1e{_LIMIT.adjusted()})")
+    return rounded
+
+
+def plain_decimal(value: Decimal) -> Decimal:
+    """The value without trailing zeros or exponent: 35.800000 -> 35.8, 2.23E+10 -> 22300000000."""
+    if value == value.to_integral_value(context=_CONTEXT):
+        return value.quantize(Decimal(1), context=_CONTEXT)
+    return value.normalize(context=_CONTEXT)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A Decimal kept exactly: numeric(38, 6) on PostgreSQL, fixed-point text on SQLite (no decimal type)."""
+
+    impl = Numeric(DECIMAL_DIGITS, DECIMAL_PLACES, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Text on SQLite, where Numeric would pass through a float."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(DECIMAL_DIGITS + 2))
+        return dialect.type_descriptor(Numeric(DECIMAL_DIGITS, DECIMAL_PLACES, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | str | None:
+        """Round to the stored scale; text for SQLite so equal values compare equal."""
+        if value is None:
+            return None
+        rounded = canonical_decimal(value)
+        return format(rounded, "f") if dialect.name == "sqlite" else rounded
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        """The stored value as a plain Decimal."""
+        return None if value is None else plain_decimal(Decimal(value))
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as naive UTC, so both databases return the same value."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to naive UTC; a naive value is taken to be UTC already."""
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Attach UTC."""
+        return None if value is None else value.replace(tzinfo=UTC)

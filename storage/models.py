@@ -1,0 +1,159 @@
+"""SQLAlchemy models: the tables claimwatch keeps (mirrored by migrations/versions)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.columns import ExactDecimal, UTCDateTime
+
+NAMING = {  # stable constraint names, so migrations can refer to them on both databases
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class SourceRow(Base):
+    """A polled source: what it is, and its conditional-GET and health state."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), default="")
+    url: Mapped[str | None] = mapped_column(Text)
+    interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_success: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_poll: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ArticleRow(Base):
+    """A document, once per canonical URL or seed id."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text, unique=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(Text)
+    publisher: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[date | None] = mapped_column(Date)
+    published_precision: Mapped[str | None] = mapped_column(String(8))
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    language: Mapped[str | None] = mapped_column(String(16))
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FactRow(Base):
+    """One distinct figure of a series, however many outlets reported it."""
+
+    __tablename__ = "facts"
+    __table_args__ = (
+        UniqueConstraint("series", "forecast", "unit", "value", "qualifier", "period"),
+        Index(None, "metric", "forecast"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series: Mapped[str] = mapped_column(String(300))  # the metric id, or "untracked:<entity>"
+    metric: Mapped[str | None] = mapped_column(String(200))
+    entity: Mapped[str] = mapped_column(String(200))
+    forecast: Mapped[bool] = mapped_column(Boolean)
+    value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    unit: Mapped[str] = mapped_column(String(16))
+    qualifier: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(16))  # the label, or "" (NULLs would never collide in a key)
+    as_of: Mapped[date | None] = mapped_column(Date)  # the earliest as-of among its citations
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClaimRow(Base):
+    """One citation: a fact as one article stated it, with its evidence."""
+
+    __tablename__ = "claims"
+    __table_args__ = (UniqueConstraint("article_id", "fact_id", "start_offset", "end_offset"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fact_id: Mapped[int] = mapped_column(ForeignKey("facts.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    metric: Mapped[str | None] = mapped_column(String(200))
+    entity: Mapped[str] = mapped_column(String(200))
+    value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    unit: Mapped[str] = mapped_column(String(16))
+    qualifier: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str | None] = mapped_column(String(16))
+    as_of: Mapped[date | None] = mapped_column(Date)
+    forecast: Mapped[bool] = mapped_column(Boolean)
+    evidence: Mapped[str] = mapped_column(Text)
+    start_offset: Mapped[int] = mapped_column(Integer)
+    end_offset: Mapped[int] = mapped_column(Integer)
+    stated_value: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    stated_unit: Mapped[str | None] = mapped_column(String(16))
+    extractor_version: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EventRow(Base):
+    """A change event, once per idempotency key."""
+
+    __tablename__ = "change_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    metric: Mapped[str | None] = mapped_column(String(200), index=True)
+    forecast: Mapped[bool] = mapped_column(Boolean)
+    fact_id: Mapped[int] = mapped_column(ForeignKey("facts.id", ondelete="CASCADE"))
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id", ondelete="SET NULL"))
+    previous_fact_id: Mapped[int | None] = mapped_column(ForeignKey("facts.id", ondelete="SET NULL"))
+    change_pct: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    direction: Mapped[str | None] = mapped_column(String(8))  # "up", "down" or None
+    resolves: Mapped[str] = mapped_column(Text, default="")  # space-separated keys of the conflicts it closes
+    conflict_key: Mapped[str | None] = mapped_column(
+        String(64), index=True
+    )  # core.diff.Conflict.key, conflicts only
+    conflict_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("change_events.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class OutboxRow(Base):
+    """One delivery of one change event to one channel."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("event_id", "channel"), Index(None, "status", "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("change_events.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | failed | sent
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+DATA_TABLES = ("outbox", "change_events", "claims", "facts", "articles", "sources")  # children first

@@ -1,0 +1,225 @@
+"""Read queries shared by the store and its transactions; each takes a Session and returns domain types."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from core.errors import StorageError
+from core.types import ChangeEvent, ChangeKind, Claim
+from storage.models import ArticleRow, ClaimRow, EventRow, FactRow
+from storage.results import ArticleInfo, Citation, CurrentValue, StoredEvent
+from storage.rows import article_info, as_of_key, citation_from_rows, claim_from_rows, fact_key, published_key
+
+Cited = tuple[ClaimRow, ArticleRow]
+_EARLIEST_FIRST = (ArticleRow.published.is_(None), ArticleRow.published, ClaimRow.id)  # unknown dates last
+
+
+def _citations_query(*conditions: object) -> Select[tuple[FactRow, ClaimRow, ArticleRow]]:
+    """Facts joined with their citations and articles."""
+    return (
+        select(FactRow, ClaimRow, ArticleRow)
+        .join(ClaimRow, ClaimRow.fact_id == FactRow.id)
+        .join(ArticleRow, ClaimRow.article_id == ArticleRow.id)
+        .where(*conditions)
+    )
+
+
+def fact_id(session: Session, claim: Claim) -> int | None:
+    """The id of the fact a claim states, when it is stored."""
+    key = fact_key(claim)
+    query = select(FactRow.id).filter_by(**key)
+    return session.execute(query).scalar_one_or_none()
+
+
+def citation_id(session: Session, fact: int, claim: Claim) -> int | None:
+    """The citation row of `claim` for a fact: same source and offsets, else the newest citation stored."""
+    query = (
+        select(ClaimRow.id, ArticleRow.source, ClaimRow.start_offset, ClaimRow.end_offset)
+        .join(ArticleRow, ClaimRow.article_id == ArticleRow.id)
+        .where(ClaimRow.fact_id == fact)
+    )
+    rows = session.execute(query).tuples().all()
+    if not rows:
+        return None
+    best = max(rows, key=lambda r: (r[1] == claim.source, (r[2], r[3]) == (claim.start, claim.end), r[0]))
+    return best[0]
+
+
+def _group(rows: Iterable[tuple[FactRow, ClaimRow, ArticleRow]]) -> dict[int, list[Cited]]:
+    """Citations per fact id, earliest published first."""
+    grouped: dict[int, list[Cited]] = defaultdict(list)
+    for fact, row, article in rows:
+        grouped[fact.id].append((row, article))
+    for pairs in grouped.values():
+        pairs.sort(key=lambda pair: (published_key(pair[1]), pair[0].id))
+    return grouped
+
+
+def _facts_with_citations(
+    session: Session, *conditions: object
+) -> tuple[list[FactRow], dict[int, list[Cited]]]:
+    """Facts matching `conditions` that have citations, and their citations."""
+    rows = session.execute(_citations_query(*conditions)).tuples().all()
+    facts = {fact.id: fact for fact, _, _ in rows}
+    return list(facts.values()), _group(rows)
+
+
+def series(session: Session, metric: str, forecast: bool) -> list[Claim]:
+    """Every fact of a series as its first citation, oldest as-of first."""
+    conditions = (FactRow.metric == metric, FactRow.forecast == forecast)
+    rank = func.row_number().over(partition_by=ClaimRow.fact_id, order_by=_EARLIEST_FIRST).label("rank")
+    ranked = _citations_query(*conditions).with_only_columns(ClaimRow.id.label("claim_id"), rank).subquery()
+    query = (
+        _citations_query(*conditions).join(ranked, ranked.c.claim_id == ClaimRow.id).where(ranked.c.rank == 1)
+    )
+    rows = session.execute(query).tuples().all()
+    rows.sort(key=lambda r: (as_of_key(r[0]), published_key(r[2]), r[0].id))
+    return [claim_from_rows(row, article) for _, row, article in rows]
+
+
+def claims(session: Session, metric: str, forecast: bool | None, before: int | None = None) -> list[Claim]:
+    """Every citation of a metric in the order stored, optionally only those stored before a claim id."""
+    query = (
+        select(ClaimRow, ArticleRow)
+        .join(ArticleRow, ClaimRow.article_id == ArticleRow.id)
+        .where(ClaimRow.metric == metric)
+        .order_by(ClaimRow.id)
+    )
+    if forecast is not None:
+        query = query.where(ClaimRow.forecast == forecast)
+    if before is not None:
+        query = query.where(ClaimRow.id < before)
+    return [claim_from_rows(row, article) for row, article in session.execute(query).tuples()]
+
+
+def current_values(session: Session, metric: str | None) -> list[CurrentValue]:
+    """One value per (metric, forecast): the latest as-of, then the most recently published source."""
+    conditions = [FactRow.metric.is_not(None)] + ([FactRow.metric == metric] if metric else [])
+    facts, cited = _facts_with_citations(session, *conditions)
+    groups: dict[tuple[str, bool], list[FactRow]] = defaultdict(list)
+    for fact in facts:
+        groups[(fact.metric or "", fact.forecast)].append(fact)
+    open_series = _open_conflicts(session)
+    return [
+        _current(max(members, key=lambda f: _recency(f, cited)), cited, key in open_series)
+        for key, members in sorted(groups.items())
+    ]
+
+
+def _recency(fact: FactRow, cited: dict[int, list[Cited]]) -> tuple[date, date, int]:
+    """Which fact stands: later as-of, then the latest publication among its citations, then the newer row."""
+    latest = max((article.published or date.min) for _, article in cited[fact.id])
+    return (as_of_key(fact), latest, fact.id)
+
+
+def _current(fact: FactRow, cited: dict[int, list[Cited]], conflict_open: bool) -> CurrentValue:
+    """The current value of a series from its winning fact (shown through its latest citation)."""
+    latest = max(cited[fact.id], key=lambda pair: ((pair[1].published or date.min), pair[0].id))
+    return CurrentValue(
+        fact_id=fact.id,
+        claim=claim_from_rows(*latest),
+        citations=len(cited[fact.id]),
+        conflict_open=conflict_open,
+    )
+
+
+def _open_conflicts(session: Session) -> set[tuple[str, bool]]:
+    """The (metric, forecast) series that have an unresolved conflict."""
+    query = select(EventRow.metric, EventRow.forecast).where(EventRow.conflict_open.is_(True)).distinct()
+    return {(metric or "", forecast) for metric, forecast in session.execute(query).tuples()}
+
+
+def citations(session: Session, fact: int) -> list[Citation]:
+    """Every outlet that stated a fact, earliest published first."""
+    rows = _group(session.execute(_citations_query(FactRow.id == fact)).tuples()).get(fact, [])
+    return [citation_from_rows(row, article) for row, article in rows]
+
+
+def articles(session: Session, sources: Sequence[str]) -> dict[str, ArticleInfo]:
+    """The stored articles among `sources`, by source (unknown sources are left out)."""
+    wanted = sorted(set(sources))
+    rows = session.execute(select(ArticleRow).where(ArticleRow.source.in_(wanted))).scalars()
+    return {row.source: article_info(row) for row in rows}
+
+
+def claim_citations(session: Session, claim: Claim) -> list[Citation]:
+    """Every outlet that stated the fact a claim states (none when it is not stored)."""
+    fact = fact_id(session, claim)
+    return [] if fact is None else citations(session, fact)
+
+
+def first_citation(session: Session, fact: int) -> Claim:
+    """A fact as its earliest published citation stated it."""
+    rows = _group(session.execute(_citations_query(FactRow.id == fact)).tuples()).get(fact)
+    if not rows:
+        raise StorageError(f"fact {fact} has no stored citation")
+    return claim_from_rows(*rows[0])
+
+
+def _event_claim(session: Session, row: EventRow) -> Claim:
+    """The claim an event is about: its own citation, else the fact's first."""
+    if row.claim_id is None:
+        return first_citation(session, row.fact_id)
+    claim = session.get_one(ClaimRow, row.claim_id)
+    return claim_from_rows(claim, session.get_one(ArticleRow, claim.article_id))
+
+
+def change_event(session: Session, row: EventRow) -> ChangeEvent:
+    """Rebuild the ChangeEvent a row records, with the other outlets that stated its fact."""
+    claim = _event_claim(session, row)
+    previous = first_citation(session, row.previous_fact_id) if row.previous_fact_id is not None else None
+    others = tuple(
+        dict.fromkeys(c.source for c in citations(session, row.fact_id) if c.source != claim.source)
+    )
+    return ChangeEvent(
+        kind=ChangeKind(row.kind),
+        claim=claim,
+        previous=previous,
+        change_pct=row.change_pct,
+        citations=others,
+        direction=row.direction,
+        resolves=tuple(row.resolves.split()),
+    )
+
+
+def stored_events(session: Session, rows: Iterable[EventRow]) -> list[StoredEvent]:
+    """StoredEvents for event rows, in the order given."""
+    return [
+        StoredEvent(
+            id=r.id,
+            key=r.key,
+            event=change_event(session, r),
+            created_at=r.created_at,
+            conflict_open=r.conflict_open,
+        )
+        for r in rows
+    ]
+
+
+def changes(session: Session, since: date | None, kind: ChangeKind | None) -> list[StoredEvent]:
+    """Events recorded since a day (UTC), optionally of one kind, oldest first."""
+    query = select(EventRow).order_by(EventRow.created_at, EventRow.id)
+    if since is not None:
+        query = query.where(EventRow.created_at >= datetime(since.year, since.month, since.day, tzinfo=UTC))
+    if kind is not None:
+        query = query.where(EventRow.kind == str(kind))
+    return stored_events(session, session.execute(query).scalars())
+
+
+def history(session: Session, metric: str, forecast: bool | None) -> list[StoredEvent]:
+    """A metric's events in the order of the figures' as-of, then publication."""
+    query = select(EventRow).where(EventRow.metric == metric).order_by(EventRow.id)
+    if forecast is not None:
+        query = query.where(EventRow.forecast == forecast)
+    events = stored_events(session, session.execute(query).scalars())
+    return sorted(events, key=lambda e: (e.event.claim.as_of or date.min, _published(e.event.claim), e.id))
+
+
+def _published(claim: Claim) -> date:
+    """Sort key: publication day, unknown dates last."""
+    return claim.published.day if claim.published is not None else date.max

@@ -1,0 +1,109 @@
+"""What the store hands back: small frozen dataclasses of domain types, never ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.periods import LooseDate
+from core.types import ChangeEvent, Claim, SourceState
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """A stored article: new, changed since last time, or as it was."""
+
+    id: int
+    source: str
+    is_new: bool
+    changed: bool  # stored before with another content hash (always False when is_new)
+
+
+@dataclass(frozen=True)
+class SavedClaim:
+    """A claim after saving: its citation row and fact, and whether either is new."""
+
+    claim_id: int
+    fact_id: int
+    claim: Claim  # as given, with `source` and `published` filled from the article
+    new_fact: bool  # no outlet had stated this figure before
+    new_citation: bool  # this article had not been stored stating it
+
+
+@dataclass(frozen=True)
+class EventRef:
+    """A recorded change event."""
+
+    id: int
+    key: str
+    is_new: bool
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """What is stored about an article (its text is not kept)."""
+
+    id: int
+    source: str
+    url: str | None
+    title: str | None
+    publisher: str | None
+    published: LooseDate | None
+    language: str | None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One outlet stating a fact."""
+
+    source: str
+    url: str | None
+    publisher: str | None
+    published: LooseDate | None
+    evidence: str
+
+
+@dataclass(frozen=True)
+class CurrentValue:
+    """The figure that stands for a metric (and forecast flag) now."""
+
+    fact_id: int
+    claim: Claim  # the most recently published citation of the winning fact
+    citations: int  # how many outlets stated it
+    conflict_open: bool  # an unresolved conflict exists in this series
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """A change event as stored, rebuilt."""
+
+    id: int
+    key: str
+    event: ChangeEvent
+    created_at: datetime
+    conflict_open: bool
+
+
+@dataclass(frozen=True)
+class PendingDelivery:
+    """An outbox row due for delivery, with the event to deliver."""
+
+    id: int
+    channel: str
+    status: str  # "pending" (never tried) or "failed" (tried, waiting for next_attempt_at)
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    event_id: int
+    event: ChangeEvent
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A registered source and its polling state."""
+
+    id: str
+    kind: str
+    url: str | None
+    interval_seconds: int | None
+    state: SourceState

@@ -1,0 +1,226 @@
+"""One unit of work: the writes of one document (article, claims, events, outbox) in one DB transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.diff import Conflict
+from core.errors import StorageError
+from core.types import ChangeEvent, ChangeKind, Claim, Document
+from storage import queries
+from storage.engine import translated
+from storage.models import ArticleRow, ClaimRow, EventRow, FactRow, OutboxRow, SourceRow, utcnow
+from storage.results import ArticleRef, EventRef, SavedClaim
+from storage.rows import article_values, claim_values, fact_key, fact_values, with_article
+from storage.upsert import insert_ignore
+
+FACT_KEY = ("series", "forecast", "unit", "value", "qualifier", "period")
+CITATION_KEY = ("article_id", "fact_id", "start_offset", "end_offset")
+
+
+class Transaction:
+    """Repository methods over one open transaction (see Store.transaction)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @translated
+    def save_article(self, document: Document, source_id: str | None = None) -> ArticleRef:
+        """Store a document's article, by its source; say whether it is new or its content changed."""
+        if source_id is not None:
+            insert_ignore(
+                self._session, SourceRow, {"id": source_id, "kind": "", "consecutive_failures": 0}, ["id"]
+            )
+        values = article_values(document, source_id)
+        new_id = insert_ignore(self._session, ArticleRow, values, ["source"])
+        if new_id is not None:
+            return ArticleRef(id=new_id, source=document.source, is_new=True, changed=False)
+        row = self._article(document.source)
+        changed = row.content_hash != document.content_hash
+        if changed:
+            self._session.execute(
+                update(ArticleRow).where(ArticleRow.id == row.id).values(**values, updated_at=utcnow())
+            )
+        return ArticleRef(id=row.id, source=row.source, is_new=False, changed=changed)
+
+    @translated
+    def article_exists(self, source: str) -> bool:
+        """Whether a document with this source (canonical URL or seed id) is stored."""
+        return (
+            self._session.execute(select(ArticleRow.id).where(ArticleRow.source == source)).first()
+            is not None
+        )
+
+    @translated
+    def article_by_source(self, source: str) -> ArticleRef | None:
+        """The stored article with this source, or None when there is none."""
+        row = self._session.execute(
+            select(ArticleRow).where(ArticleRow.source == source)
+        ).scalar_one_or_none()
+        return None if row is None else ArticleRef(id=row.id, source=row.source, is_new=False, changed=False)
+
+    @translated
+    def save_claims(self, article_id: int, claims: Sequence[Claim]) -> list[SavedClaim]:
+        """Store claims as citations of facts; what is already stored is found, never duplicated."""
+        article = self._session.get(ArticleRow, article_id)
+        if article is None:
+            raise StorageError(f"save_claims: no article with id {article_id}")
+        ready = [with_article(claim, article) for claim in claims]
+        facts = self._facts(ready)
+        return [self._cite(article, claim, *facts[_sort_key(claim)]) for claim in ready]
+
+    def _facts(self, claims: Sequence[Claim]) -> dict[tuple[str, ...], tuple[int, bool]]:
+        """The fact of each claim, found or inserted, with its as-of moved back to the earliest citation.
+
+        In key order, so two writers on PostgreSQL touch shared fact rows in the same order (no deadlock).
+        """
+        facts: dict[tuple[str, ...], tuple[int, bool]] = {}
+        for claim in sorted(claims, key=_sort_key):
+            fact_id, new_fact = self._fact(claim)
+            if not new_fact:
+                self._lower_as_of(fact_id, claim)
+            facts.setdefault(_sort_key(claim), (fact_id, new_fact))
+        return facts
+
+    def _cite(self, article: ArticleRow, claim: Claim, fact_id: int, new_fact: bool) -> SavedClaim:
+        """Store one citation of a fact (found when this article already stated it)."""
+        values = claim_values(claim, article.id, fact_id)
+        inserted = insert_ignore(self._session, ClaimRow, values, CITATION_KEY)
+        claim_id = inserted if inserted is not None else self._citation(values)
+        return SavedClaim(
+            claim_id=claim_id,
+            fact_id=fact_id,
+            claim=claim,
+            new_fact=new_fact,
+            new_citation=inserted is not None,
+        )
+
+    def _fact(self, claim: Claim) -> tuple[int, bool]:
+        """The fact a claim states, inserted when new."""
+        new_id = insert_ignore(self._session, FactRow, fact_values(claim), FACT_KEY)
+        if new_id is not None:
+            return new_id, True
+        found = queries.fact_id(self._session, claim)
+        if found is None:
+            raise StorageError(f"fact of {claim.metric or claim.entity} vanished while being saved")
+        return found, False
+
+    def _citation(self, values: dict[str, Any]) -> int:
+        """The id of an existing citation row."""
+        query = select(ClaimRow.id).filter_by(**{k: values[k] for k in CITATION_KEY})
+        return self._session.execute(query).scalar_one()
+
+    def _lower_as_of(self, fact_id: int, claim: Claim) -> None:
+        """A fact's as-of is the earliest among its citations (an older source stating it moves it back)."""
+        if claim.as_of is None:
+            return
+        self._session.execute(
+            update(FactRow)
+            .where(FactRow.id == fact_id)
+            .where((FactRow.as_of.is_(None)) | (FactRow.as_of > claim.as_of))
+            .values(as_of=claim.as_of)
+        )
+
+    @translated
+    def series(self, metric: str, forecast: bool) -> list[Claim]:
+        """Every known fact of a series, as first stated (source, published), oldest as-of first."""
+        return queries.series(self._session, metric, forecast)
+
+    @translated
+    def record_event(
+        self,
+        event: ChangeEvent,
+        fact_id: int | None = None,
+        previous_fact_id: int | None = None,
+        claim_id: int | None = None,
+    ) -> EventRef:
+        """Store a change event once per key; ids not given are found from the event's claims."""
+        fact = fact_id if fact_id is not None else self._known_fact(event.claim)
+        if previous_fact_id is None and event.previous is not None:
+            previous_fact_id = queries.fact_id(self._session, event.previous)
+        if claim_id is None:
+            claim_id = queries.citation_id(self._session, fact, event.claim)
+        values = {
+            "key": event.key,
+            "metric": event.metric,
+            "forecast": event.claim.forecast,
+            "fact_id": fact,
+            "claim_id": claim_id,
+            "previous_fact_id": previous_fact_id,
+            **_event_values(event),
+        }
+        new_id = insert_ignore(self._session, EventRow, values, ["key"])
+        if new_id is not None:
+            self._close_conflicts(event.resolves, new_id)
+            return EventRef(id=new_id, key=event.key, is_new=True)
+        found = self._session.execute(select(EventRow.id).where(EventRow.key == event.key)).scalar_one()
+        return EventRef(id=found, key=event.key, is_new=False)
+
+    @translated
+    def enqueue(self, event_id: int, channels: Sequence[str]) -> int:
+        """Queue an event for each channel once; how many deliveries were newly queued."""
+        new = [
+            insert_ignore(
+                self._session, OutboxRow, _outbox_values(event_id, channel), ["event_id", "channel"]
+            )
+            for channel in sorted(set(channels))
+        ]
+        return sum(1 for row_id in new if row_id is not None)
+
+    def _close_conflicts(self, keys: Sequence[str], resolved_by: int) -> None:
+        """Mark the conflicts an event settles (by core.diff.Conflict.key) as closed."""
+        if keys:
+            self._session.execute(
+                update(EventRow)
+                .where(EventRow.conflict_key.in_(list(keys)), EventRow.conflict_open.is_(True))
+                .values(conflict_open=False, resolved_by_id=resolved_by)
+            )
+
+    @translated
+    def claims(self, metric: str, forecast: bool | None = None, *, before: int | None = None) -> list[Claim]:
+        """Every stored citation of a metric in the order stored: the history core.diff replays.
+
+        ``before=saved.claim_id`` gives the history as it was before that claim was stored.
+        """
+        return queries.claims(self._session, metric, forecast, before)
+
+    def _known_fact(self, claim: Claim) -> int:
+        """The id of a stored fact; StorageError when the claim was never saved."""
+        found = queries.fact_id(self._session, claim)
+        if found is None:
+            raise StorageError(
+                f"record_event: the fact of {claim.metric or claim.entity} is not stored; save_claims first"
+            )
+        return found
+
+    def _article(self, source: str) -> ArticleRow:
+        """The stored article row with this source."""
+        return self._session.execute(select(ArticleRow).where(ArticleRow.source == source)).scalar_one()
+
+
+def _sort_key(claim: Claim) -> tuple[str, ...]:
+    """A total order on fact keys."""
+    return tuple(str(v) for v in fact_key(claim).values())
+
+
+def _event_values(event: ChangeEvent) -> dict[str, Any]:
+    """The columns that describe the change itself."""
+    is_conflict = event.kind == ChangeKind.CONFLICT and event.previous is not None
+    conflict_key = Conflict(event.previous, event.claim).key if is_conflict else None  # type: ignore[arg-type]
+    return {
+        "kind": str(event.kind),
+        "change_pct": event.change_pct,
+        "direction": event.direction,
+        "resolves": " ".join(event.resolves),
+        "conflict_key": conflict_key,
+        "conflict_open": is_conflict,
+    }
+
+
+def _outbox_values(event_id: int, channel: str) -> dict[str, Any]:
+    """A new pending delivery."""
+    return {"event_id": event_id, "channel": channel, "status": "pending", "attempts": 0}
