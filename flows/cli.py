@@ -1,25 +1,64 @@
-"""The claimwatch command line: the same functions the flows call, one command each."""
+"""The claimwatch command line: the same functions the flows call, one command each.
+
+Project errors (core.errors.ClaimwatchError) become one line on stderr and exit status 1;
+anything else is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
-from core.errors import ClaimwatchError
+from alerts.deliver import test_channel
+from alerts.figures import amount, change, figure
+from core.errors import ClaimwatchError, InputError
 from core.periods import LooseDate
+from core.types import ChangeKind
 from extractors.claims import extract_claims
 from extractors.text import load_document
-from flows.output import claim_json, dump_json, format_value, print_table
+from flows.baseline import seed_baseline
+from flows.delivery import deliver_pending
+from flows.output import claim_json, dump_json, event_json, number, print_table
+from flows.report import write_report
+from flows.runtime import Runtime, open_runtime, secret_resolver
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Watch the news about Alibaba Cloud and Qwen and alert when a figure changes.")
+                  help="Watch the news about Alibaba Cloud and Qwen and alert when a reported figure changes.")
+baseline_app = typer.Typer(no_args_is_help=True, help="The bundled baseline of seed documents.")
+alerts_app = typer.Typer(no_args_is_help=True, help="The alert outbox and the notification channels.")
+app.add_typer(baseline_app, name="baseline")
+app.add_typer(alerts_app, name="alerts")
 console = Console()
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs instead of a table.")]
+DateOpt = Annotated[Optional[str], typer.Option(help="YYYY-MM-DD, or YYYY-MM when only the month is known.")]
+
+
+@app.callback()
+def _global(ctx: typer.Context,
+            config: Annotated[Optional[Path], typer.Option(
+                "--config", envvar="CLAIMWATCH_CONFIG",
+                help="Config file (default: ~/.config/claimwatch/config.yaml).")] = None) -> None:
+    """Watch the news about Alibaba Cloud and Qwen and alert when a reported figure changes."""
+    ctx.obj = config
+
+
+@contextmanager
+def _runtime(ctx: typer.Context) -> Iterator[Runtime]:
+    """The configured runtime for one command, closed afterwards."""
+    runtime = open_runtime(ctx.obj)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
 
 
 def _date(text: str | None) -> LooseDate | None:
@@ -32,7 +71,7 @@ def extract(
     path: Path,
     as_json: JsonOpt = False,
     all_claims: Annotated[bool, typer.Option("--all", help="Include numbers that match no tracked metric.")] = False,
-    published: Annotated[Optional[str], typer.Option(help="Publication date, YYYY-MM-DD or YYYY-MM.")] = None,
+    published: DateOpt = None,
 ) -> None:
     """Print a document's metric claims; writes nothing."""
     document = load_document(path, published=_date(published))
@@ -40,9 +79,179 @@ def extract(
     if as_json:
         print(dump_json(claim_json(c) for c in claims))
         return
-    rows = [(c.metric or "(untracked)", format_value(c.value, c.unit, c.qualifier), c.period or "",
-             "forecast" if c.forecast else "", c.evidence[:100]) for c in claims]
-    print_table(console, f"Claims in {path}", ["metric", "value", "period", "", "evidence"], rows)
+    rows = [(c.metric or "(untracked)", figure(c), c.evidence) for c in claims]
+    print_table(console, f"Claims in {path}", ["metric", "value", "evidence"], rows)
+
+
+@baseline_app.command("seed")
+def baseline_seed(ctx: typer.Context,
+                  reset: Annotated[bool, typer.Option(help="Empty the database first.")] = False) -> None:
+    """Ingest the bundled seed documents in manifest order; running it again changes nothing."""
+    with _runtime(ctx) as runtime:
+        results = seed_baseline(runtime.pipeline, reset=reset)
+        added = sum(len(r.events) for r in results)
+        console.print(f"baseline: {len(results)} documents, {added} new facts stored")
+
+
+@app.command()
+def claims(ctx: typer.Context, as_json: JsonOpt = False,
+           metric: Annotated[Optional[str], typer.Option(help="Only this metric id.")] = None) -> None:
+    """The current value of each metric (one row per metric and forecast flag)."""
+    with _runtime(ctx) as runtime:
+        _print_current(runtime, metric, as_json)
+
+
+def _print_current(runtime: Runtime, metric: str | None, as_json: bool) -> None:
+    """Print the current values as JSON or a table."""
+    current = runtime.store.current_values(metric)
+    info = runtime.store.article_info([v.claim.source for v in current])
+    if as_json:
+        print(dump_json(_current_json(v.claim, info.get(v.claim.source)) for v in current))
+        return
+    rows = [(v.claim.metric, "forecast" if v.claim.forecast else "actual", figure(v.claim),
+             v.claim.as_of, _source_name(v.claim.source, info), "conflict" if v.conflict_open else "")
+            for v in current]
+    print_table(console, "Current values", ["metric", "series", "value", "as of", "source", ""], rows)
+
+
+def _current_json(claim, article) -> dict:
+    """One row of `claimwatch claims --json`."""
+    row = claim_json(claim)
+    return {key: row[key] for key in ("metric", "value", "unit", "qualifier", "period", "forecast")} | {
+        "as_of": claim.as_of.isoformat() if claim.as_of else None,
+        "source": (article.url if article and article.url else claim.source),
+        "published": str(claim.published) if claim.published else None,
+        "evidence": claim.evidence,
+    }
+
+
+def _source_name(source: str, info: dict) -> str:
+    """A short name for a claim's source: its publisher, else the source itself."""
+    article = info.get(source)
+    return f"{article.publisher} ({source})" if article and article.publisher else source
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Documents: .txt, .html or .htm files.")],
+    as_json: JsonOpt = False,
+    published: DateOpt = None,
+    url: Annotated[Optional[str], typer.Option(help="The document's URL (one PATH only).")] = None,
+    no_alerts: Annotated[bool, typer.Option("--no-alerts", help="Store and print, send nothing.")] = False,
+) -> None:
+    """Extract, diff, store and alert; prints the change events."""
+    if url and len(paths) > 1:
+        raise InputError("--url: names one document, but several PATHs were given")
+    documents = [_ingest_document(p, _date(published), url) for p in paths]
+    with _runtime(ctx) as runtime:
+        events = [e for d in documents for e in runtime.pipeline.ingest(d, alerts=not no_alerts).events]
+        report = None if no_alerts else deliver_pending(runtime.pipeline, secret_resolver())
+    _print_events(events, as_json, "Changes")
+    if report and report.failed:
+        print(f"claimwatch: {report.failed} alert(s) not delivered, kept pending: {'; '.join(report.errors)}",
+              file=sys.stderr)
+
+
+def _ingest_document(path: Path, published: LooseDate | None, url: str | None):
+    """A document read for ingest, identified by its URL when one is given."""
+    document = load_document(path, published=published)
+    return dataclasses.replace(document, source=url, url=url) if url else document
+
+
+def _print_events(events, as_json: bool, title: str) -> None:
+    """Change events as JSON or a table."""
+    if as_json:
+        print(dump_json(event_json(e) for e in events))
+        return
+    rows = [(e.kind, e.claim.metric, figure(e.previous) if e.previous else "", figure(e.claim),
+             change(e.change_pct), e.claim.source) for e in events]
+    print_table(console, title, ["kind", "metric", "previous", "now", "change", "source"], rows)
+
+
+@app.command()
+def changes(ctx: typer.Context, as_json: JsonOpt = False,
+            since: DateOpt = None,
+            kind: Annotated[Optional[ChangeKind], typer.Option(help="Only this kind of change.")] = None) -> None:
+    """Recorded change events, oldest first."""
+    since_day = _date(since)
+    with _runtime(ctx) as runtime:
+        stored = runtime.store.changes(since=since_day.day if since_day else None, kind=kind)
+    _print_events([s.event for s in stored], as_json, "Changes")
+
+
+@app.command()
+def history(ctx: typer.Context, metric: str, as_json: JsonOpt = False) -> None:
+    """Every recorded change of one metric, oldest first."""
+    with _runtime(ctx) as runtime:
+        runtime.pipeline.catalog.get(metric)
+        stored = runtime.store.history(metric)
+    _print_events([s.event for s in stored], as_json, f"History of {metric}")
+
+
+@alerts_app.command("pending")
+def alerts_pending(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Alerts waiting in the outbox, with their last error."""
+    with _runtime(ctx) as runtime:
+        rows = runtime.store.pending(due_only=False)
+    if as_json:
+        print(dump_json({"id": r.id, "channel": r.channel, "attempts": r.attempts, "last_error": r.last_error,
+                         "next_attempt_at": r.next_attempt_at.isoformat() if r.next_attempt_at else None,
+                         "event": event_json(r.event)} for r in rows))
+        return
+    table = [(r.id, r.channel, r.event.kind, r.event.metric, figure(r.event.claim), r.attempts,
+              r.next_attempt_at, r.last_error or "") for r in rows]
+    print_table(console, "Pending alerts", ["id", "channel", "kind", "metric", "value", "attempts", "next", "error"],
+                table)
+
+
+@alerts_app.command("retry")
+def alerts_retry(ctx: typer.Context) -> None:
+    """Send the alerts that are due now; failures stay pending."""
+    with _runtime(ctx) as runtime:
+        report = deliver_pending(runtime.pipeline, secret_resolver())
+    console.print(f"alerts: {report.sent} sent, {report.failed} failed")
+    for error in report.errors:
+        console.print(f"  {error}", markup=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@alerts_app.command("test")
+def alerts_test(ctx: typer.Context) -> None:
+    """Send a test message to every configured channel and report each one's result."""
+    with _runtime(ctx) as runtime:
+        channels = runtime.config.channels
+    if not channels:
+        console.print("alerts: no channels configured")
+        return
+    checks = [test_channel(channel, secret_resolver()) for channel in channels]
+    print_table(console, "Channel test", ["channel", "result"],
+                [(c.channel, "ok" if c.ok else f"FAILED: {c.error}") for c in checks])
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+def report(ctx: typer.Context,
+           out: Annotated[Path, typer.Option(help="Where to write the HTML file.")] = Path("claimwatch-report.html"),
+           metric: Annotated[Optional[list[str]], typer.Option(help="Only these metric ids (repeatable).")] = None,
+           since: DateOpt = None) -> None:
+    """Write one self-contained HTML report: timelines, changes, conflicts and sources."""
+    since_day = _date(since)
+    with _runtime(ctx) as runtime:
+        size = write_report(runtime, out, metrics=metric or None, since=since_day.day if since_day else None)
+    console.print(f"report: wrote {out} ({size:,} bytes)")
+
+
+@app.command()
+def run(ctx: typer.Context) -> None:
+    """Seed the baseline when the database is empty, then print the current values."""
+    with _runtime(ctx) as runtime:
+        if runtime.store.is_empty():
+            results = seed_baseline(runtime.pipeline)
+            console.print(f"baseline: seeded from {len(results)} documents")
+        _print_current(runtime, None, as_json=False)
 
 
 def main() -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from core.types import Claim
+from core.types import ChangeEvent, Claim
 
 
 def number(value: Decimal | None) -> int | float | None:
@@ -55,28 +56,35 @@ def print_table(console: Console, title: str, columns: Sequence[str], rows: Iter
     console.print(table)
 
 
-def format_value(value: Decimal, unit: str, qualifier: str = "exact") -> str:
-    """A figure as people write it: 'over 700 million', '34%', 'CNY 22.3 billion'."""
-    words = {"over": "over ", "at_least": "at least ", "approx": "approx. ", "under": "under "}
-    prefix = words.get(str(qualifier), "")
-    if unit == "percent":
-        return f"{prefix}{_trim(value)}%"
-    scaled = _scaled(value)
-    return f"{prefix}{unit} {scaled}" if unit != "count" else f"{prefix}{scaled}"
+def event_json(event: ChangeEvent) -> dict[str, Any]:
+    """The JSON object for a change event, with the fields eval/CHANGES.md lists."""
+    claim = event.claim
+    return {
+        "metric": claim.metric,
+        "kind": str(event.kind),
+        "value": number(claim.value),
+        "unit": claim.unit,
+        "qualifier": str(claim.qualifier),
+        "period": claim.period.label if claim.period else None,
+        "forecast": claim.forecast,
+        "as_of": _iso(claim.as_of),
+        "previous": _previous_json(event.previous),
+        "change_pct": float(round(event.change_pct, 2)) if event.change_pct is not None else None,
+        "source": claim.source,
+        "published": str(claim.published) if claim.published else None,
+        "evidence": claim.evidence,
+    }
 
 
-_SCALES = ((Decimal(10) ** 12, "trillion"), (Decimal(10) ** 9, "billion"), (Decimal(10) ** 6, "million"))
+def _previous_json(previous: Claim | None) -> dict[str, Any] | None:
+    """The figure a change event replaced, or None."""
+    if previous is None:
+        return None
+    return {"value": number(previous.value), "unit": previous.unit, "qualifier": str(previous.qualifier),
+            "period": previous.period.label if previous.period else None, "as_of": _iso(previous.as_of),
+            "source": previous.source}
 
 
-def _scaled(value: Decimal) -> str:
-    """1000000000 -> '1 billion'; small numbers with thousands separators."""
-    for size, word in _SCALES:
-        if abs(value) >= size:
-            return f"{_trim(value / size)} {word}"
-    return f"{value:,.0f}" if value == value.to_integral_value() else f"{_trim(value)}"
-
-
-def _trim(value: Decimal) -> str:
-    """A decimal without trailing zeros or exponent: 22.30 -> 22.3."""
-    text = f"{value.normalize():f}"
-    return text
+def _iso(day: date | None) -> str | None:
+    """A date as YYYY-MM-DD, or None."""
+    return day.isoformat() if day else None

@@ -223,3 +223,12 @@ def history(session: Session, metric: str, forecast: bool | None) -> list[Stored
 def _published(claim: Claim) -> date:
     """Sort key: publication day, unknown dates last."""
     return claim.published.day if claim.published is not None else date.max
+
+
+def source_counts(session: Session) -> dict[str, tuple[int, int]]:
+    """Articles and claims contributed by each polled source, by source id."""
+    articles = func.count(func.distinct(ArticleRow.id))
+    query = (select(ArticleRow.source_id, articles, func.count(ClaimRow.id))
+             .outerjoin(ClaimRow, ClaimRow.article_id == ArticleRow.id)
+             .where(ArticleRow.source_id.is_not(None)).group_by(ArticleRow.source_id))
+    return {source: (n_articles, n_claims) for source, n_articles, n_claims in session.execute(query)}

@@ -177,6 +177,10 @@ class Store:
             ]
         )
 
+    def source_counts(self) -> dict[str, tuple[int, int]]:
+        """(articles, claims) contributed by each polled source, by source id."""
+        return self._read(queries.source_counts)
+
     # -- outbox ------------------------------------------------------------------------------------------
 
     def pending(

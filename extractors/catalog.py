@@ -1,0 +1,102 @@
+"""The metric catalog (data/metrics.yaml): metrics and the cues that match a number to one by meaning."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from core.errors import ConfigError
+from core.types import Metric, MetricKind
+
+DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "data" / "metrics.yaml"
+
+
+@dataclass(frozen=True)
+class MatchRule:
+    """How to recognise a metric in a sentence (see the header of data/metrics.yaml)."""
+
+    about: frozenset[str]
+    units: frozenset[str]
+    near: tuple[re.Pattern[str], ...]
+    context: tuple[re.Pattern[str], ...] = ()
+    forbid: tuple[re.Pattern[str], ...] = ()
+    streak: bool = False
+    least: Decimal | None = None  # smallest plausible value: smaller figures are about something else
+    most: Decimal | None = None  # largest plausible value
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The tracked metrics and their match rules, keyed by metric id (in file order)."""
+
+    metrics: dict[str, Metric]
+    rules: dict[str, MatchRule] = field(default_factory=dict)
+
+    def get(self, metric_id: str) -> Metric:
+        """The metric with this id; ConfigError when the catalog has none."""
+        try:
+            return self.metrics[metric_id]
+        except KeyError:
+            raise ConfigError(f"metric catalog: no metric {metric_id!r}") from None
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """Load a catalog file (default: the bundled data/metrics.yaml); cached per path."""
+    return _load(Path(path or DEFAULT_CATALOG).resolve())
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path) -> Catalog:
+    """Parse and validate one catalog file."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the metric catalog ({exc})") from None
+    entries = (raw or {}).get("metrics") if isinstance(raw, dict) else None
+    if not isinstance(entries, dict) or not entries:
+        raise ConfigError(f"{path}: key 'metrics': expected a mapping of metric ids")
+    metrics, rules = {}, {}
+    for metric_id, entry in entries.items():
+        metrics[metric_id], rules[metric_id] = _entry(path, metric_id, entry)
+    return Catalog(metrics, rules)
+
+
+def _entry(path: Path, metric_id: str, entry: dict) -> tuple[Metric, MatchRule]:
+    """One metric and its rule; ConfigError naming the key when it is malformed."""
+    try:
+        metric = Metric(
+            id=metric_id,
+            entity=entry["entity"],
+            unit=entry["unit"],
+            kind=MetricKind(entry["kind"]),
+            says=entry.get("says", ""),
+            label=entry.get("label", metric_id),
+        )
+        rule = MatchRule(
+            about=frozenset(entry.get("about") or [metric.entity]),
+            units=frozenset(entry.get("units") or [metric.unit]),
+            near=_compile(entry["near"]),
+            context=_compile(entry.get("context") or []),
+            forbid=_compile(entry.get("forbid") or []),
+            streak=bool(entry.get("streak", False)),
+            least=_bound(entry.get("least")),
+            most=_bound(entry.get("most")),
+        )
+    except (KeyError, TypeError, ValueError, re.error) as exc:
+        raise ConfigError(f"{path}: metrics.{metric_id}: {exc}") from None
+    return metric, rule
+
+
+def _bound(value: object) -> Decimal | None:
+    """An optional numeric bound from the catalog."""
+    return None if value is None else Decimal(str(value))
+
+
+def _compile(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
+    """Case-insensitive regexes."""
+    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)

@@ -1,0 +1,129 @@
+"""Watched entities (and rivals) named in a sentence, through ticker noise and pronouns."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+OTHER = "other"  # a company or product that is not watched: numbers next to it are not ours
+# Ticker tags glued to names on finance pages: "AlibabaBABA-- Cloud", "JefferiesJEF--", "(NYSE:BABA)".
+_TICKER_RE = re.compile(
+    r"(?<=[A-Za-z])[A-Z]{2,5}--|\((?:NYSE|NASDAQ|HKEX|HK|SEHK)\s*:\s*[A-Z0-9.]+\)|\b[A-Z]{2,5}--"
+)
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("qwen_omni", re.compile(r"Qwen[\d.]*[-‑–‐ ]?Omni\w*")),
+    (
+        "qwen_app",
+        re.compile(
+            r"Qwen[-‑ ]?[Aa]pp\b|Qwen (?:AI )?(?:assistant|chatbot)|千问\s?(?:App|APP|app)|"
+            r"通义\s?(?:App|APP)|千问应用"
+        ),
+    ),
+    (
+        "alibaba_cloud",
+        re.compile(
+            r"Alibaba\s*Cloud|Aliyun|阿里云|Cloud Intelligence(?: Group)?|云智能集团|"
+            r"阿里巴巴云"
+        ),
+    ),
+    ("qwen", re.compile(r"\bQwen|Tongyi Qianwen|Tongyi|通义千问|千问|通义")),
+    ("alibaba", re.compile(r"\bAlibaba|阿里巴巴|阿里(?!云)|\bBABA\b")),
+    (
+        OTHER,
+        re.compile(
+            r"\b(?:Tencent|Baidu|Huawei|ByteDance|Volcano Engine|Doubao|Amazon|AWS|Microsoft|Azure|Google|"
+            r"Alphabet|"
+            r"Gemini|Meta|OpenAI|ChatGPT|DeepSeek|Moonshot|Kimi|Zhipu|MiniMax|JD\.com|Nvidia|Apple|Oracle|"
+            r"Salesforce|Anthropic|Claude|Mistral|SenseTime|Xiaomi|Meituan|PDD|Pinduoduo|Kuaishou|"
+            r"Taobao|Tmall|Alipay|Ant Group|Quark|DingTalk|Youku|Amap|UCWeb|Lazada|AliExpress|Cainiao|Llama|"
+            r"China Mobile|China Telecom|China Unicom|IBM|SAP|Samsung|TikTok|Douyin|WeChat)\b|"
+            r"腾讯|百度|华为|字节|火山引擎|豆包|微软|谷歌|亚马逊|英伟达|苹果|小米|美团|拼多多|快手|淘宝|天猫|支付宝|蚂蚁|"
+            r"夸克|钉钉|优酷|高德|移动云|天翼云|联通云|智谱|月之暗面|深度求索|元宝"
+        ),
+    ),
+]
+# One pass over a sentence: at each position the first (most specific) alternative wins.
+# The lookahead on first characters lets the engine skip most positions at once (names start with a capital
+# letter or one of these Chinese characters).
+_FIRST_CHARS = "A-Z阿通千云腾百华字火豆微谷亚英苹小美拼快淘天支蚂夸钉优高移联智月深元"
+_ANY_NAME_RE = re.compile(
+    f"(?=[{_FIRST_CHARS}])(?:"
+    + "|".join(f"(?P<e{i}>{p.pattern})" for i, (_, p) in enumerate(_PATTERNS))
+    + ")"
+)
+_GROUP_ENTITY = {f"e{i}": entity for i, (entity, _) in enumerate(_PATTERNS)}
+# The app, when the sentence is about Qwen: "the app surpassing 700 million downloads".
+_APP_RE = re.compile(r"\b(?:the|its) (?:AI )?app\b|该应用|这款应用")
+_COMPARED_RE = re.compile(
+    r"(?:\bthan|\bovertak\w*|\bovertook|\bsurpass\w*|\bbeat\w*|\boutperform\w*|\blike|\bsuch as|"
+    r"\bincluding|\bversus|\bvs\.?|\bcompared (?:with|to)|\bahead of|\bbehind|\bover|"
+    r"超过|超越|击败|领先|包括)"
+    r"(?:\s+(?:the|its|rivals?|competitors?|peers?|[A-Z][\w.]*(?:'s|’s)))*\s*$",
+    re.IGNORECASE,
+)
+_OWNED_RE = re.compile(r"^(?:\s+(?:Cloud|Engine|AI))?\s*(?:[(（:]|\bat\b)\s*$")
+_PRONOUN_RE = re.compile(
+    r"\b(?:it|its|the company|the firm|the group|the e-commerce giant|the tech giant|"
+    r"the cloud unit|the unit|the model|the models|the series|the family)\b|该公司|公司|其|集团",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    """A name in a sentence, with the entity id it stands for."""
+
+    entity: str
+    start: int
+    end: int
+    compared: bool = False  # a rival named only as a yardstick: "overtook Llama", "ahead of AWS"
+
+
+def clean(text: str) -> str:
+    """The text with ticker tags blanked out (same length, so offsets still hold)."""
+    if "--" not in text and ":" not in text:
+        return text
+    return _TICKER_RE.sub(lambda m: " " * len(m.group()), text)
+
+
+def find_entities(text: str) -> list[EntityMention]:
+    """Entity names in a (cleaned) sentence, in order; specific names win over the names they contain."""
+    found = [_mention(text, match) for match in _ANY_NAME_RE.finditer(text)]
+    if any(m.entity in ("qwen", "qwen_app") for m in found):
+        found.extend(EntityMention("qwen_app", m.start(), m.end()) for m in _APP_RE.finditer(text))
+        found.sort(key=lambda m: m.start)
+    return found
+
+
+def _mention(text: str, match: re.Match[str]) -> EntityMention:
+    """The entity a name stands for, noting rivals named only for comparison."""
+    entity = _GROUP_ENTITY[match.lastgroup or ""]
+    compared = entity == OTHER and _COMPARED_RE.search(text[max(0, match.start() - 24) : match.start()])
+    return EntityMention(entity, match.start(), match.end(), bool(compared))
+
+
+def refers_back(text: str) -> bool:
+    """True when the sentence uses a pronoun or a definite description for an earlier entity."""
+    return _PRONOUN_RE.search(text) is not None
+
+
+def _owns(mention: EntityMention, position: int, text: str) -> bool:
+    """A rival named for comparison still owns a figure right after it: "ahead of Huawei Cloud (13.1%)"."""
+    return _OWNED_RE.match(text[mention.end : position]) is not None
+
+
+def entity_for(
+    mentions: list[EntityMention], position: int, carried: str | None, back: bool, text: str = ""
+) -> str | None:
+    """The entity a number at ``position`` is about.
+
+    The nearest name before it; else the earlier sentences' topic when this one refers back ("the company's");
+    else the first name after it ("With 30 million users, Qwen ..."); else the topic.
+    """
+    before = [m for m in mentions if m.end <= position and (not m.compared or _owns(m, position, text))]
+    if before:
+        return before[-1].entity
+    if back and carried is not None:
+        return carried
+    after = [m for m in mentions if m.start >= position]
+    return after[0].entity if after else carried

@@ -1,0 +1,457 @@
+"""Number mentions in English and Chinese text, normalised to a value, a unit and a qualifier."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from core.types import Qualifier
+
+_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_NUMBER_RE = re.compile(
+    rf"(?P<cur>US\$|USD ?|RMB ?|Rmb ?|CNY ?|CN¥|HK\$ ?|HKD ?|S\$|€|£|\$|¥|￥|人民币)?"
+    rf"(?P<num>{_DIGITS})"
+    rf"(?:(?P<range>\s?(?:-|–|—|~|to)\s?)(?:US\$|\$|RMB ?|¥)?(?P<num2>{_DIGITS}))?"
+    r"(?P<plus>\+)?"
+    r"(?:(?P<wscale>[\s-]?(?i:trillion|billion|million|thousand|trln|tn|bln|bn|mn|mln)\b)"
+    r"|(?P<lscale>[kKmMbBT])(?![A-Za-z0-9])"
+    r"|(?P<zscale>万亿|千亿|百亿|十亿|亿|萬億|萬|億|万|千(?![万亿]))"
+    r")?"
+    r"(?P<plus2>\+|多|余)?"
+    r"(?P<pct>\s?(?:%|％|percent\b|per cent\b|pct\b|pc\b))?"
+    r"(?P<cur3>\s?(?:yuan|renminbi|RMB|CNY|USD|HKD|US dollars|Hong Kong dollars|HK dollars|dollars)\b"
+    r"|(?:美元|港元|港币|元|块)(?:人民币)?)?"
+)
+_SPELLED_UNITS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "a": 1,
+    "an": 1,
+    "a hundred": 100,
+    "hundred": 100,
+}
+_ORDINALS = {
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+}
+_SPELLED_RE = re.compile(
+    r"\b(?P<word>(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|"
+    r"seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|a hundred|hundred|an?)"
+    r"(?P<hundred>\s+hundred)?\s+(?P<scale>trillion|billion|million|thousand)\b",
+    re.IGNORECASE,
+)
+# "nine consecutive quarters", "ninth straight quarter", "9th consecutive": streak counts
+_STREAK_RE = re.compile(
+    r"\b(?P<word>[a-z]+|\d+(?:st|nd|rd|th)?)(?P<tail>\s+(?:consecutive|straight|successive)\b)", re.IGNORECASE
+)
+_ZH_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_ZH_RE = re.compile(
+    r"(?P<num>[零〇一二两三四五六七八九十百千]+)(?:(?P<zscale>万亿|亿|萬|億|万)(?P<plus2>多|余)?"
+    r"(?P<cur3>美元|元)?|(?P<quarters>个季度))"
+)
+_ZH_STREAK_RE = re.compile(r"连续(?P<num>[零一二两三四五六七八九十\d]+)(?=个?季度)")
+
+# Spelled, Chinese-numeral and streak forms all carry one of these; sentences without them skip those passes.
+_WORDS_HINT_RE = re.compile(r"illion|thousand|consecutive|straight|successive|[万亿萬億]|季度", re.IGNORECASE)
+SCALES = {
+    "trillion": 10**12,
+    "tn": 10**12,
+    "t": 10**12,
+    "billion": 10**9,
+    "bn": 10**9,
+    "b": 10**9,
+    "trln": 10**12,
+    "bln": 10**9,
+    "million": 10**6,
+    "mn": 10**6,
+    "mln": 10**6,
+    "m": 10**6,
+    "thousand": 10**3,
+    "k": 10**3,
+    "万亿": 10**12,
+    "萬億": 10**12,
+    "千亿": 10**11,
+    "百亿": 10**10,
+    "十亿": 10**9,
+    "亿": 10**8,
+    "億": 10**8,
+    "万": 10**4,
+    "萬": 10**4,
+    "千": 10**3,
+}
+CURRENCIES = {
+    "us$": "USD",
+    "usd": "USD",
+    "$": "USD",
+    "dollars": "USD",
+    "us dollars": "USD",
+    "美元": "USD",
+    "rmb": "CNY",
+    "cn¥": "CNY",
+    "cny": "CNY",
+    "¥": "CNY",
+    "￥": "CNY",
+    "yuan": "CNY",
+    "renminbi": "CNY",
+    "人民币": "CNY",
+    "元": "CNY",
+    "块": "CNY",
+    "元人民币": "CNY",
+    "hk$": "HKD",
+    "hkd": "HKD",
+    "港元": "HKD",
+    "港币": "HKD",
+    "hong kong dollars": "HKD",
+    "hk dollars": "HKD",
+    "s$": "SGD",
+    "€": "EUR",
+    "£": "GBP",
+}
+_QUALIFIER_BEFORE = [
+    (
+        Qualifier.AT_LEAST,
+        re.compile(r"(?:at least|no less than|not less than|a minimum of|不少于|不低于|至少)\s*$", re.I),
+    ),
+    (Qualifier.UNDER, re.compile(r"(?:less than|fewer than|under|below|不到|不足|少于|低于)\s*$", re.I)),
+    (
+        Qualifier.OVER,
+        re.compile(
+            r"(?:over|more than|above|in excess of|upwards of|north of|beyond|past|exceed(?:ed|s|ing)?|"
+            r"surpass(?:ed|es|ing)?|top(?:ped|s|ping)?|pass(?:ed|ing)|cross(?:ed|ing)|突破|超过|超|逾|多于|高于)\s*$",
+            re.I,
+        ),
+    ),
+    (
+        Qualifier.APPROX,
+        re.compile(
+            r"(?:about|approximately|approx\.?|around|roughly|nearly|almost|close to|circa|some|an estimated|"
+            r"大约|约|近|将近|接近)\s*$",
+            re.I,
+        ),
+    ),
+]
+_QUALIFIER_AFTER = [
+    (Qualifier.OVER, re.compile(r"^\s*(?:plus\b|以上|多)")),
+    (Qualifier.AT_LEAST, re.compile(r"^\s*or more\b", re.I)),
+    (Qualifier.APPROX, re.compile(r"^\s*左右")),
+    (Qualifier.UNDER, re.compile(r"^\s*(?:以下|以内)")),
+]
+# Contexts in which a number is a name, a date, a version or page furniture rather than a quantity.
+_NOISE_BEFORE_RE = re.compile(
+    r"(?:[A-Za-z][-.]?|\d[-.]|[:/#@]|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s|"
+    r"\b(?:v|version|Apache|Python|iOS|Android|Windows|Gemini|GPT|Claude|Llama|Qwen|DeepSeek|Kimi|GLM|ERNIE|"
+    r"Grok|Mistral|Phi|Gemma|Wan|S&P|Nasdaq|Fortune|Top|top|No\.|Section|Article|Chapter|Figure|Table|page|"
+    r"Speaker|Episode|Season|Level|Stage|Phase|Series|Round|Gen|CVE|ISO|RFC)\s)$"
+)
+_NOISE_AFTER_RE = re.compile(
+    r"^(?:[-‑]?[A-Za-z](?<!%)|\.\d|\.(?:HK|SS|SZ|SH|T|N|O)\b|:\d|/\d|\s?(?:年|月|日|号|时|点|分钟|秒)|"
+    r"\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\b|"
+    r"\s*(?:posts?|followers?|following|likes?|comments?|views?|shares? of stock|subscribers?|replies|"
+    r"reposts?|"
+    r"retweets?|claps?|reads?|min(?:ute)?s?\s+read|am\b|pm\b|a\.m\.|p\.m\.|ET\b|GMT\b|UTC\b|hours? ago|"
+    r"days? ago|Pro\b|Max\b|Plus\b|Flash\b|Ultra\b|Turbo\b|Mini\b|Nano\b|Omni\b|Coder\b|VL\b|Instruct\b|"
+    r"Thinking\b|Preview\b|Lite\b|Light\b|Air\b|Sonnet\b|Opus\b|Haiku\b|bit\b|-bit\b|parameters?\b|params?\b|"
+    r"GB\b|TB\b|MB\b|nm\b|GHz\b|tokens?\b|context\b|上下文|参数|个?token))"
+)
+_MODEL_SIZE_AFTER_RE = re.compile(r"^[\s-]?(?:parameters?|params?|models?|MoE|dense|-A\d)", re.I)
+# An ordinal, or a span of time ("in the past 12 months", "3 years"): not a quantity anyone tracks.
+_BARE_AFTER_RE = re.compile(
+    r"^(?:st|nd|rd|th)\b|^[\s-]+(?:days?|weeks?|months?|years?|quarters?|hours?|minutes?|seconds?)\b", re.I
+)
+_NAME_BEFORE_RE = re.compile(r"\b[A-Z][A-Za-z]+\s$")
+_NAME_AFTER_RE = re.compile(r"^\s*(?:[,.;:)\]]|$)")
+_LONG_ID_DIGITS = 8  # bare digit runs this long are ids or phone numbers, not quantities
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A number stated in a sentence, normalised."""
+
+    value: Decimal
+    unit: str  # "count", "percent" or an ISO currency code
+    qualifier: Qualifier
+    start: int  # offsets within the sentence
+    end: int
+    stated_value: Decimal | None = None  # as written, when a scale word was applied
+    stated_unit: str | None = None
+    streak: bool = False  # "nine consecutive", "ninth straight"
+    scaled: bool = False  # carried a scale word, a currency or a percent sign
+
+
+def find_numbers(text: str) -> list[Mention]:
+    """Every quantity mentioned in a sentence, in order, without dates, names and furniture."""
+    found = _digit_mentions(text)
+    if _WORDS_HINT_RE.search(text):
+        found += _spelled_mentions(text) + _chinese_mentions(text) + _streak_mentions(text)
+    found.sort(key=lambda m: (m.start, -m.end))
+    kept: list[Mention] = []
+    for mention in found:
+        if kept and mention.start < kept[-1].end and not _same_range(kept[-1], mention):
+            continue
+        kept.append(mention)
+    return kept
+
+
+def _same_range(a: Mention, b: Mention) -> bool:
+    """Both ends of one range ("$44–50 trillion") are kept."""
+    return a.start == b.start and a.end == b.end
+
+
+def _digit_mentions(text: str) -> list[Mention]:
+    """Mentions written with digits: 34%, RMB22.3B, $44–50 trillion, 7352万, 2亿+."""
+    out: list[Mention] = []
+    for match in _NUMBER_RE.finditer(text):
+        if _is_noise(text, match):
+            continue
+        out.extend(_from_match(text, match))
+    return out
+
+
+def _is_noise(text: str, match: re.Match[str]) -> bool:
+    """True when the digits are a date, year, version, model name, time or page furniture."""
+    before, after = text[max(0, match.start() - 12) : match.start()], text[match.end() : match.end() + 24]
+    scaled = any(match.group(g) for g in ("cur", "wscale", "lscale", "zscale", "pct", "cur3"))
+    if _NOISE_BEFORE_RE.search(before) and not match.group("cur"):
+        return True
+    if match.group("lscale") and _MODEL_SIZE_AFTER_RE.match(after):
+        return True
+    if not match.group("pct") and _NOISE_AFTER_RE.match(after if not match.group("cur3") else ""):
+        return True
+    if match.start() == 0 and not scaled and re.match(r"^(?:[、.．)]\s?|\s*[-–]\s)", after):
+        return True  # a list marker: "1、", "8. ", "2) "
+    if not scaled and after.startswith("、"):
+        return True
+    if match.group("range") and not scaled:
+        return True
+    if not scaled and _NAME_BEFORE_RE.search(before) and _NAME_AFTER_RE.match(after):
+        return True  # "Digital Commerce 360,", "Windows 11." : part of a name
+    return not scaled and _bare_noise(match.group("num"), after)
+
+
+def _bare_noise(digits: str, after: str) -> bool:
+    """A number without unit that is a year, an ordinal or an id."""
+    if "," not in digits and "." not in digits:
+        if len(digits) == 4 and 1900 <= int(digits) <= 2100:
+            return True
+        if len(digits) >= _LONG_ID_DIGITS:
+            return True
+    return _BARE_AFTER_RE.match(after) is not None
+
+
+def _from_match(text: str, match: re.Match[str]) -> list[Mention]:
+    """One mention, or two for a range."""
+    multiplier, scale_word = _scale(match)
+    unit = _unit(match)
+    qualifier = _qualifier(text, match.start(), match.end(), match)
+    scaled = any(match.group(g) for g in ("cur", "wscale", "lscale", "zscale", "pct", "cur3"))
+    numbers = [match.group("num")] + ([match.group("num2")] if match.group("num2") else [])
+    out = []
+    for digits in numbers:
+        stated = Decimal(digits.replace(",", ""))
+        out.append(
+            Mention(
+                value=stated * multiplier,
+                unit=unit,
+                qualifier=qualifier if len(numbers) == 1 else Qualifier.EXACT,
+                start=match.start(),
+                end=match.end(),
+                stated_value=stated if multiplier != 1 else None,
+                stated_unit=scale_word,
+                scaled=scaled,
+            )
+        )
+    return out
+
+
+def _scale(match: re.Match[str]) -> tuple[int, str | None]:
+    """The multiplier a scale word or suffix applies, and the word as written."""
+    word = (match.group("wscale") or match.group("lscale") or match.group("zscale") or "").strip(" -")
+    if not word:
+        return 1, None
+    return SCALES[word if word in SCALES else word.lower()], word
+
+
+def _unit(match: re.Match[str]) -> str:
+    """percent, an ISO currency, or count."""
+    if match.group("pct"):
+        return "percent"
+    for group in ("cur", "cur3"):
+        raw = (match.group(group) or "").strip().lower()
+        if raw:
+            return CURRENCIES.get(raw, CURRENCIES.get(raw.removesuffix("人民币"), "CNY"))
+    return "count"
+
+
+def _qualifier(text: str, start: int, end: int, match: re.Match[str] | None = None) -> Qualifier:
+    """How the stated figure relates to the true one, from the words around it."""
+    if match is not None and (match.group("plus") or match.group("plus2")):
+        return Qualifier.OVER
+    before, after = text[max(0, start - 24) : start], text[end : end + 12]
+    for qualifier, pattern in _QUALIFIER_BEFORE:
+        if pattern.search(before):
+            return qualifier
+    for qualifier, pattern in _QUALIFIER_AFTER:
+        if pattern.match(after):
+            return qualifier
+    return Qualifier.EXACT
+
+
+def _spelled_mentions(text: str) -> list[Mention]:
+    """Spelled-out amounts with a scale: "one billion downloads", "fifty million"."""
+    out = []
+    for match in _SPELLED_RE.finditer(text):
+        base = _spelled_value(match.group("word"))
+        if match.group("hundred"):
+            base *= 100
+        value = Decimal(base * SCALES[match.group("scale").lower()])
+        unit, end = _currency_after(text, match.end())
+        out.append(
+            Mention(
+                value,
+                unit,
+                _qualifier(text, match.start(), end),
+                match.start(),
+                end,
+                Decimal(base),
+                match.group("scale").lower(),
+                scaled=True,
+            )
+        )
+    return out
+
+
+def _spelled_value(word: str) -> int:
+    """The value of a spelled number such as "twenty-five"."""
+    parts = word.lower().split("-")
+    return sum(_SPELLED_UNITS[p] for p in parts)
+
+
+def _currency_after(text: str, end: int) -> tuple[str, int]:
+    """A currency word right after a spelled amount ("two billion yuan"), else count."""
+    match = re.match(r"\s(yuan|renminbi|dollars|US dollars)\b", text[end : end + 12], re.I)
+    if match is None:
+        return "count", end
+    return CURRENCIES[match.group(1).lower()], end + match.end()
+
+
+def _streak_mentions(text: str) -> list[Mention]:
+    """Streak counts: "nine consecutive quarters", "ninth straight quarter", "连续九个季度"."""
+    out = []
+    for match in _STREAK_RE.finditer(text):
+        value = _streak_value(match.group("word").lower())
+        if value is not None:
+            out.append(
+                Mention(Decimal(value), "count", Qualifier.EXACT, match.start(), match.end(), streak=True)
+            )
+    for match in _ZH_STREAK_RE.finditer(text):
+        value = _chinese_int(match.group("num"))
+        out.append(Mention(Decimal(value), "count", Qualifier.EXACT, match.start(), match.end(), streak=True))
+    return out
+
+
+def _streak_value(word: str) -> int | None:
+    """The count a streak word stands for, or None when it is no number."""
+    digits = re.match(r"^(\d+)", word)
+    if digits:
+        return int(digits.group(1))
+    if word in _ORDINALS:
+        return _ORDINALS[word]
+    if word in _SPELLED_UNITS and word not in ("a", "an", "one", "hundred"):
+        return _SPELLED_UNITS[word]
+    return None
+
+
+def _chinese_mentions(text: str) -> list[Mention]:
+    """Amounts in Chinese numerals with a scale: 十七万, 三千八百亿元."""
+    out = []
+    for match in _ZH_RE.finditer(text):
+        if match.group("quarters"):
+            continue
+        base = _chinese_int(match.group("num"))
+        value = Decimal(base * SCALES[match.group("zscale")])
+        unit = CURRENCIES[match.group("cur3")] if match.group("cur3") else "count"
+        qualifier = Qualifier.OVER if match.group("plus2") else _qualifier(text, match.start(), match.end())
+        out.append(
+            Mention(
+                value,
+                unit,
+                qualifier,
+                match.start(),
+                match.end(),
+                Decimal(base),
+                match.group("zscale"),
+                scaled=True,
+            )
+        )
+    return out
+
+
+def _chinese_int(numeral: str) -> int:
+    """The value of a Chinese (or Arabic) numeral below ten thousand: 十七 → 17, 三千八百 → 3800."""
+    if numeral.isdigit():
+        return int(numeral)
+    total, current = 0, 0
+    for char in numeral:
+        if char in _ZH_DIGITS:
+            current = _ZH_DIGITS[char]
+        else:
+            total += (current or 1) * {"十": 10, "百": 100, "千": 1000}[char]
+            current = 0
+    return total + current

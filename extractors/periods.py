@@ -1,0 +1,352 @@
+"""Period phrases ("the September quarter of 2025", "fiscal Q2 2026", "上半年") resolved to core Periods."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.periods import LooseDate, Period
+
+FISCAL_YEAR_END_MONTH = 3  # Alibaba's fiscal year ends 31 March: fiscal Q1 of FY2026 is April-June 2025
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ]
+    )
+}
+_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_ORDINAL_Q = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "1st": 1,
+    "2nd": 2,
+    "3rd": 3,
+    "4th": 4,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "1": 1,
+    "2": 2,
+    "3": 3,
+    "4": 4,
+}
+_ORDINAL_H = {"first": 1, "second": 2, "1st": 1, "2nd": 2, "上": 1, "下": 2}
+_MONTH = (
+    r"(?P<month>january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+)
+_YEAR = r"(?P<year>(?:19|20)\d{2})"
+_YY = r"'?(?P<yy>\d{2})\b"
+_ORD = r"(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)"
+_ANCHOR_RE = re.compile(
+    r"(?P<a>\b(?:by|as of|as at|at the end of|end of|end-|through|until|up to|since|from|after|before|"
+    r"launched in|released in|founded in|in|for|during|of)|截至|截止|到|自|从)\s*(?:the\s+)?$",
+    re.I,
+)
+_BY_WORDS = frozenset(
+    {
+        "by",
+        "as of",
+        "as at",
+        "at the end of",
+        "end of",
+        "end-",
+        "through",
+        "until",
+        "up to",
+        "截至",
+        "截止",
+        "到",
+    }
+)
+_SINCE_WORDS = frozenset(
+    {"since", "from", "after", "before", "launched in", "released in", "founded in", "自", "从"}
+)
+
+
+@dataclass(frozen=True)
+class PeriodMention:
+    """A period phrase in a sentence and how the sentence ties to it."""
+
+    period: Period
+    start: int
+    end: int
+    anchor: str  # "by" (a point in time), "since" (a starting point, never a claim's period) or "in"
+    fiscal: bool = False
+
+
+def _fq(fq: int, fy: int) -> Period:
+    """A fiscal quarter of an April-March fiscal year as its calendar quarter."""
+    month = (FISCAL_YEAR_END_MONTH + 3 * (fq - 1)) % 12 + 1  # first month of the fiscal quarter
+    year = fy - 1 if month > FISCAL_YEAR_END_MONTH else fy
+    return Period.quarter(year, (month - 1) // 3 + 1)
+
+
+def _year(match: re.Match[str], ref: LooseDate | None, kind: str, number: int) -> Period | None:
+    """The period named, taking its year from the match, or else the latest one ended by ``ref``."""
+    groups = match.groupdict()
+    year = next((v for k, v in groups.items() if k.startswith("year") and v), None)
+    if year:
+        return _make(kind, int(year), number)
+    if groups.get("yy"):
+        return _make(kind, 2000 + int(groups["yy"]), number)
+    if ref is None:
+        return None
+    for year in (ref.day.year, ref.day.year - 1):
+        period = _make(kind, year, number)
+        if period.end <= ref.day:
+            return period
+    return None
+
+
+def _make(kind: str, year: int, number: int) -> Period:
+    """A Period of the given kind."""
+    return (
+        {"q": Period.quarter, "h": Period.half, "m": Period.month}[kind](year, number)
+        if kind != "y"
+        else Period.year(year)
+    )
+
+
+def _month_quarter(month: int) -> int:
+    """The calendar quarter a month belongs to."""
+    return (month - 1) // 3 + 1
+
+
+Resolver = Callable[[re.Match[str], LooseDate | None], Period | None]
+_RULES: list[tuple[re.Pattern[str], Resolver, bool]] = []
+
+
+def _rule(pattern: str, fiscal: bool = False) -> Callable[[Resolver], Resolver]:
+    """Register a phrase pattern and the function that turns its match into a Period."""
+
+    def register(fn: Resolver) -> Resolver:
+        _RULES.append((re.compile(pattern, re.I), fn, fiscal))
+        return fn
+
+    return register
+
+
+@_rule(
+    rf"\b(?:{_ORD}\s+(?:fiscal\s+)?quarter|Q(?P<q>[1-4]))\s+(?:of\s+)?(?:fiscal(?:\s+year)?|FY)\s*"
+    rf"(?:{_YEAR}|{_YY})",
+    fiscal=True,
+)
+def _fiscal_quarter_after(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    fy = int(m["year"]) if m["year"] else 2000 + int(m["yy"])
+    return _fq(_ORDINAL_Q[(m["ord"] or m["q"]).lower()], fy)
+
+
+@_rule(
+    rf"\b(?:fiscal(?:\s+year)?|FY)\s*(?:{_YEAR}|{_YY})\s*(?:{_ORD}\s+quarter|Q(?P<q>[1-4]))\b"
+    rf"|\bfiscal\s+Q(?P<q2>[1-4])\s*(?:{_YEAR.replace('year', 'year2')}|'?(?P<yy2>\d{{2}})\b)"
+    rf"|\b(?P<q3>[1-4])Q\s?FY\s?(?P<yy3>\d{{2,4}})",
+    fiscal=True,
+)
+def _fiscal_quarter_before(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    q = m["q"] or m["q2"] or m["q3"] or str(_ORDINAL_Q[m["ord"].lower()])
+    raw = m["year"] or m["yy"] or m["year2"] or m["yy2"] or m["yy3"]
+    return _fq(int(q), int(raw) if len(raw) == 4 else 2000 + int(raw))
+
+
+@_rule(r"(?P<year>20\d{2})\s*财年\s*第?(?P<q>[一二三四1-4])季度", fiscal=True)
+def _fiscal_quarter_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    return _fq(_ORDINAL_Q[m["q"]], int(m["year"]))
+
+
+@_rule(
+    rf"\b(?:quarter|three months)\s+(?:ended|ending|to|through)\s+(?:in\s+)?{_MONTH}"
+    rf"(?:\s+\d{{1,2}})?(?:,?\s+{_YEAR})?"
+)
+def _quarter_ended(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    quarter = _month_quarter(_MONTHS[m["month"].lower()])
+    return Period.quarter(int(m["year"]), quarter) if m["year"] else _year(m, ref, "q", quarter)
+
+
+@_rule(rf"\b{_MONTH}\s+(?:{_YEAR}\s+)?quarter(?:\s+of\s+{_YEAR.replace('year', 'year2')})?")
+def _month_named_quarter(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    quarter = _month_quarter(_MONTHS[m["month"].lower()])
+    year = m["year"] or m["year2"]
+    return Period.quarter(int(year), quarter) if year else _year(m, ref, "q", quarter)
+
+
+@_rule(
+    rf"\b(?:Q(?P<q>[1-4])|(?P<q2>[1-4])Q)\s*(?:{_YEAR}|{_YY})?(?!\s*(?:fiscal|FY))"
+    rf"|\b{_YEAR.replace('year', 'year0')}\s*Q(?P<q0>[1-4])\b"
+)
+def _q_label(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    if m["year0"]:
+        return _numbered_quarter(int(m["year0"]), int(m["q0"]), ref)
+    return _numbered_quarter(_explicit_year(m), int(m["q"] or m["q2"]), ref)
+
+
+def _explicit_year(m: re.Match[str]) -> int | None:
+    """The year a phrase states itself, if it states one."""
+    groups = m.groupdict()
+    if groups.get("yy"):
+        return 2000 + int(groups["yy"])
+    year = next((v for k, v in groups.items() if k.startswith("year") and v), None)
+    return int(year) if year else None
+
+
+def _numbered_quarter(year: int | None, quarter: int, ref: LooseDate | None) -> Period | None:
+    """A quarter named by number ("Q2 2026", "third quarter of 2025").
+
+    Without a year it is left unresolved: for a company whose fiscal year ends in March, a bare "Q2" may be
+    either calendar or fiscal. With a year that had not begun at publication, it can only be the fiscal
+    quarter already reported ("Q2 2026" in November 2025 = fiscal Q2 of FY2026 = 2025-Q3).
+    """
+    if year is None:
+        return None
+    period = Period.quarter(year, quarter)
+    if ref is not None and period.start > ref.day:
+        fiscal = _fq(quarter, year)
+        return fiscal if fiscal.end <= ref.day else period
+    return period
+
+
+@_rule(
+    rf"\b(?:fiscal\s+{_ORD.replace('ord', 'ford')}|{_ORD.replace('ord', 'ford2')}\s+fiscal)[\s-]+quarter",
+    fiscal=True,
+)
+def _fiscal_quarter_no_year(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    if ref is None:
+        return None
+    fq = _ORDINAL_Q[(m["ford"] or m["ford2"]).lower()]
+    ended = [
+        p
+        for p in (_fq(fq, y) for y in (ref.day.year + 1, ref.day.year, ref.day.year - 1))
+        if p.end <= ref.day
+    ]
+    return max(ended) if ended else None
+
+
+@_rule(
+    rf"\b{_ORD}[\s-]+quarter(?:\s+of\s+(?P<this>this|last)\s+year|\s+(?:of\s+)?{_YEAR})?"
+    rf"(?!\s+of\s+(?:fiscal|FY))"
+)
+def _ordinal_quarter(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    quarter = _ORDINAL_Q[m["ord"].lower()]
+    if m["this"] and ref is not None:
+        return Period.quarter(ref.day.year - (m["this"].lower() == "last"), quarter)
+    return _numbered_quarter(_explicit_year(m), quarter, ref)
+
+
+@_rule(
+    rf"\b(?:H(?P<h>[12])|(?P<h2>[12])H)\s*(?:{_YEAR}|{_YY})?"
+    rf"|\b{_YEAR.replace('year', 'year0')}\s*H(?P<h0>[12])\b"
+    rf"|\b(?P<ord>first|second)[\s-]+half"
+    rf"(?:\s+of\s+(?:{_YEAR.replace('year', 'year3')}|the\s+year|this\s+year|(?P<last>last)\s+year))?"
+    rf"(?!\s+of\s+(?:fiscal|FY))"
+)
+def _half(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    if m["year0"]:
+        return Period.half(int(m["year0"]), int(m["h0"]))
+    half = int(m["h"] or m["h2"] or _ORDINAL_H[m["ord"].lower()])
+    if m["last"] and ref is not None:
+        return Period.half(ref.day.year - 1, half)
+    return _year(m, ref, "h", half)
+
+
+@_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?:第(?P<q>[一二三四1-4])|(?P<q2>[一二三四1-4]))季度")
+def _quarter_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    return _numbered_quarter(_explicit_year(m), _ORDINAL_Q[m["q"] or m["q2"]], ref)
+
+
+@_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?P<h>[上下])半年")
+def _half_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    return _year(m, ref, "h", _ORDINAL_H[m["h"]])
+
+
+@_rule(r"(?P<year>20\d{2})\s*年\s*(?P<month>1[0-2]|0?[1-9])\s*月(?!\s*\d{1,2}\s*[日号])")
+def _month_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    return Period.month(int(m["year"]), int(m["month"]))
+
+
+@_rule(
+    rf"\b{_MONTH}\s+{_YEAR}\b"
+    rf"|\b{_MONTH.replace('month', 'month2')}\b(?!\s+\d)(?=\s*[,.;)]|\s+(?:and|when|as|with)\b|$)"
+)
+def _month(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    name = (m["month"] or m["month2"]).lower()
+    if name == "may" and not m["year"]:
+        return None  # "may" is far more often the verb
+    return _year(m, ref, "m", _MONTHS[name])
+
+
+@_rule(r"\b(?P<rel>last|this|previous|past|latest|most recent)\s+quarter\b")
+def _relative_quarter(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    if ref is None:
+        return None
+    current = _month_quarter(ref.day.month)
+    if m["rel"].lower() == "this":
+        return Period.quarter(ref.day.year, current)
+    return Period.quarter(ref.day.year - (current == 1), 4 if current == 1 else current - 1)
+
+
+@_rule(r"\b(?P<rel>last|this)\s+year\b|(?P<zh>去年|今年)")
+def _relative_year(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    if ref is None:
+        return None
+    last = (m["rel"] or "").lower() == "last" or m["zh"] == "去年"
+    return Period.year(ref.day.year - last)
+
+
+@_rule(
+    rf"(?<![\d.$¥-])(?<!fiscal )(?<!fiscal year )(?<!FY)(?<!FY ){_YEAR}"
+    rf"(?![\d%-])(?!\s*年\s*\d)(?!\s*(?:年)?\s*(?:财年|fiscal))"
+)
+def _bare_year(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    return Period.year(int(m["year"]))
+
+
+def find_periods(text: str, published: LooseDate | None = None) -> list[PeriodMention]:
+    """Period phrases in a sentence, longest first where they overlap, in order of position."""
+    found: list[PeriodMention] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, resolve, fiscal in _RULES:
+        for match in pattern.finditer(text):
+            if any(s < match.end() and match.start() < e for s, e in taken):
+                continue
+            period = resolve(match, published)
+            if period is None:
+                continue
+            taken.append((match.start(), match.end()))
+            found.append(
+                PeriodMention(period, match.start(), match.end(), _anchor(text, match.start()), fiscal)
+            )
+    return sorted(found, key=lambda p: p.start)
+
+
+def _anchor(text: str, start: int) -> str:
+    """How the words before a period phrase tie a figure to it."""
+    match = _ANCHOR_RE.search(text[max(0, start - 20) : start])
+    if match is None:
+        return "in"
+    word = match.group("a").lower()
+    if word in _BY_WORDS:
+        return "by"
+    return "since" if word in _SINCE_WORDS else "in"
+
+
+def is_future(period: Period, published: LooseDate | None) -> bool:
+    """True when the period starts after the publication date."""
+    return published is not None and period.start > published.day

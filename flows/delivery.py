@@ -1,0 +1,58 @@
+"""Delivering the outbox: pending rows from storage, sent through alerts/, results recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from alerts.context import AlertContext
+from alerts.deliver import DeliveryResult, deliver
+from alerts.secrets import SecretResolver
+from core.types import ChangeEvent
+from flows.pipeline import Pipeline
+
+HISTORY_IN_ALERT = 5  # recent values shown in an alert body: enough to see a trend, short enough to read
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What one delivery step did."""
+
+    sent: int
+    failed: int
+    errors: tuple[str, ...]
+
+
+def alert_context(pipeline: Pipeline, events: Sequence[ChangeEvent]) -> AlertContext:
+    """What composition needs about these events, read from storage and the catalog."""
+    store = pipeline.store
+    metrics = {e.metric for e in events if e.metric}
+    history = {m: store.claims(m)[-HISTORY_IN_ALERT:] for m in metrics}
+    claims = [c for e in events for c in (e.claim, e.previous) if c is not None]
+    info = store.article_info([c.source for c in claims])
+    return AlertContext(
+        metrics={m: pipeline.catalog.get(m) for m in metrics},
+        history=history,
+        publishers={s: a.publisher for s, a in info.items() if a.publisher},
+        urls={s: a.url for s, a in info.items() if a.url},
+        citations={e.key: [c.source for c in store.event_citations(e)] for e in events},
+    )
+
+
+def deliver_pending(pipeline: Pipeline, resolve: SecretResolver) -> DeliveryReport:
+    """Send every due outbox row and record each result; failures stay pending for the next run."""
+    rows = pipeline.store.pending()
+    if not rows:
+        return DeliveryReport(0, 0, ())
+    results = deliver(rows, pipeline.config.channels, lambda events: alert_context(pipeline, events), resolve)
+    _record(pipeline, results)
+    failed = [r for r in results if not r.ok]
+    return DeliveryReport(len(results) - len(failed), len(failed), tuple(dict.fromkeys(r.error or "" for r in failed)))
+
+
+def _record(pipeline: Pipeline, results: Sequence[DeliveryResult]) -> None:
+    """Mark sent rows sent and failed rows failed, with their next attempt."""
+    pipeline.store.mark_sent([r.id for r in results if r.ok])
+    for result in results:
+        if not result.ok:
+            pipeline.store.mark_failed([result.id], result.error or "failed", result.next_attempt_at)

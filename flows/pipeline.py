@@ -1,0 +1,105 @@
+"""One document through the whole path: extract → normalise → diff → store → outbox.
+
+The CLI and the Prefect flows both call this; it holds no Prefect and no SQL of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from alerts.filters import wants
+from core.config import Config
+from core.currency import RateTable, normalise
+from core.diff import diff
+from core.errors import ConfigError
+from core.types import ALERTING_KINDS, ChangeEvent, Claim, Document, FxRate
+from extractors.catalog import Catalog, load_catalog
+from extractors.claims import extract_claims
+from extractors.fx import stated_rates
+from storage import Store, Transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one document added: its claims, and the change events they caused."""
+
+    source: str
+    new_article: bool
+    claims: tuple[Claim, ...]
+    events: tuple[ChangeEvent, ...]
+    queued: int = 0  # outbox rows written
+
+
+@dataclass
+class Pipeline:
+    """The pieces one ingest needs, built once per run."""
+
+    store: Store
+    config: Config
+    catalog: Catalog = field(default_factory=load_catalog)
+    rates: RateTable = field(default_factory=RateTable.bundled)
+
+    def ingest(self, document: Document, *, alerts: bool = True) -> IngestResult:
+        """Extract a document's claims, diff each against history, store them and queue alerts."""
+        return self.ingest_claims(document, extract_claims(document, self.catalog), alerts=alerts)
+
+    def ingest_claims(self, document: Document, claims: Sequence[Claim], *, alerts: bool = True) -> IngestResult:
+        """Store a document with claims already extracted (the flows extract in worker tasks)."""
+        tracked = self.normalised(document, claims)
+        with self.store.transaction() as tx:
+            article = tx.save_article(document)
+            recorded = [self._record(tx, article.id, claim, alerts) for claim in tracked]
+            tx.save_claims(article.id, [c for c in claims if c.metric is None])
+        events = tuple(event for event, _ in filter(None, recorded))
+        queued = sum(count for _, count in filter(None, recorded))
+        return IngestResult(document.source, article.is_new, tuple(claims), events, queued)
+
+    def normalised(self, document: Document, claims: Sequence[Claim]) -> list[Claim]:
+        """Tracked claims in the metric's unit, one per fact, oldest as-of first."""
+        stated = stated_rates(document, list(claims))
+        facts: dict[tuple[object, ...], Claim] = {}
+        for claim in claims:
+            if claim.metric is not None and claim.metric in self.catalog.metrics:
+                converted = self._convert(claim, stated)
+                facts.setdefault(_fact_key(converted), converted)
+        return sorted(facts.values(), key=lambda c: c.as_of or date.min)
+
+    def _convert(self, claim: Claim, stated: Sequence[FxRate]) -> Claim:
+        """The claim in its metric's unit; as stated when no rate is known for its date."""
+        try:
+            return normalise(claim, self.catalog.get(claim.metric).unit, stated, self.rates)
+        except ConfigError as exc:
+            log.warning("%s: %s kept in %s: %s", claim.source, claim.metric, claim.unit, exc)
+            return claim
+
+    def _record(self, tx: Transaction, article_id: int, claim: Claim, alerts: bool) -> tuple[ChangeEvent, int] | None:
+        """Diff one claim, store it with its event, and queue the event for the channels that want it."""
+        history = tx.claims(claim.metric)
+        saved = tx.save_claims(article_id, [claim])[0]
+        if not saved.new_citation:
+            return None  # this very document said it before: nothing is new
+        event = diff(history, saved.claim, self.catalog.get(claim.metric).kind)
+        ref = tx.record_event(event, saved.fact_id, claim_id=saved.claim_id)
+        channels = self.channels_for(event) if alerts and ref.is_new else []
+        return event, tx.enqueue(ref.id, channels) if channels else 0
+
+    def channels_for(self, event: ChangeEvent) -> list[str]:
+        """Names of the configured channels that want this event."""
+        if event.kind not in ALERTING_KINDS:
+            return []
+        return [channel.name for channel in self.config.channels if wants(channel, event)]
+
+
+def _fact_key(claim: Claim) -> tuple[object, ...]:
+    """What makes two mentions in one document the same fact."""
+    return (claim.metric, claim.forecast, claim.unit, claim.value, claim.qualifier, claim.period)
+
+
+def ingest_all(pipeline: Pipeline, documents: Iterable[Document], *, alerts: bool = True) -> list[IngestResult]:
+    """Ingest documents in the order given."""
+    return [pipeline.ingest(document, alerts=alerts) for document in documents]

@@ -1,0 +1,78 @@
+"""What one run needs, built once from the config: the store, the pipeline, secrets and HTTP."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from alerts.secrets import SecretResolver, env_secret_resolver
+from core.config import Config, SecretRef, load_config
+from core.errors import ConfigError
+from flows.pipeline import Pipeline
+from sources.http import HttpClient
+from storage import Store
+
+
+@dataclass
+class Runtime:
+    """The configured pieces of one claimwatch process."""
+
+    config: Config
+    store: Store
+
+    @cached_property
+    def pipeline(self) -> Pipeline:
+        """The ingest pipeline over this store."""
+        return Pipeline(self.store, self.config)
+
+    def http_client(self) -> HttpClient:
+        """A new HTTP client with the configured limits (close it, or use it in a with block)."""
+        return HttpClient(self.config.http)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.store.close()
+
+
+def open_runtime(config_path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Runtime:
+    """Load the config, make the data directory and open (and migrate) the database."""
+    env = os.environ if env is None else env
+    config = load_config(config_path, env)
+    url = config.resolved_database_url(env)
+    if url.startswith("sqlite:///"):
+        _make_dir(config.resolved_data_dir(env))
+    return Runtime(config, Store.open(url))
+
+
+def _make_dir(folder: Path) -> None:
+    """Create the data directory; ConfigError naming it when that is impossible."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{folder}: cannot create the data directory: {exc.strerror}") from None
+
+
+def secret_resolver(env: Mapping[str, str] | None = None) -> SecretResolver:
+    """Secrets from environment variables, or from Prefect Secret blocks when a channel names one."""
+    from_env = env_secret_resolver(os.environ if env is None else env)
+
+    def resolve(ref: SecretRef) -> str:
+        """The secret's value, from wherever the reference points."""
+        if ref.env is not None:
+            return from_env(ref)
+        return _prefect_secret(ref.prefect_block or "")
+
+    return resolve
+
+
+def _prefect_secret(name: str) -> str:
+    """A Prefect Secret block's value; ConfigError naming the block (never its value)."""
+    from prefect.blocks.system import Secret  # noqa: PLC0415 - loading Prefect costs a second; only here
+
+    try:
+        return str(Secret.load(name).get())
+    except (ValueError, RuntimeError) as exc:
+        raise ConfigError(f"secret: Prefect Secret block {name!r} cannot be loaded ({type(exc).__name__})") from None

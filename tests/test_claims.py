@@ -1,0 +1,88 @@
+"""Claims from labelled sentences (tests/data/claim_cases.yaml) and the Claim contract."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from core.errors import ConfigError
+from core.periods import LooseDate
+from core.types import Document
+from extractors.catalog import load_catalog
+from extractors.claims import EXTRACTOR_VERSION, EXTRACTORS, extract_claims
+from extractors.fx import stated_rates
+
+CASES = yaml.safe_load((Path(__file__).parent / "data" / "claim_cases.yaml").read_text(encoding="utf-8"))[
+    "cases"
+]
+
+
+def _tracked(text: str, published: str) -> list[tuple]:
+    doc = Document(source="case", text=text, published=LooseDate.parse(str(published)))
+    return [
+        (c.metric, c.value, c.unit, c.period.label if c.period else None, c.forecast)
+        for c in extract_claims(doc)
+        if c.metric is not None
+    ]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["text"][:50] for c in CASES])
+def test_labelled_case(case: dict) -> None:
+    expected = {(m, Decimal(str(v)), u, str(p) if p else None, f) for m, v, u, p, f in case["claims"]}
+    assert set(_tracked(case["text"], case["published"])) == expected
+
+
+def test_claim_offsets_point_at_the_evidence_sentence() -> None:
+    text = "Intro line.\nAlibaba Cloud's revenue rose 26% to RMB 33.6 billion in the June quarter. Done."
+    claims = extract_claims(Document(source="s", text=text, published=LooseDate.parse("2025-08-29")))
+    assert claims
+    for claim in claims:
+        assert text[claim.start : claim.end] == claim.evidence
+        assert claim.source == "s" and claim.extractor_version == EXTRACTOR_VERSION
+        assert str(claim.published) == "2025-08-29"
+
+
+def test_untracked_numbers_about_watched_entities_are_kept() -> None:
+    doc = Document(source="s", text="Alibaba Cloud will open 3 new data centers in Mexico, Japan and Korea.")
+    claims = extract_claims(doc)
+    assert [(c.metric, c.entity, c.value) for c in claims] == [(None, "alibaba_cloud", Decimal(3))]
+
+
+def test_numbers_about_other_companies_are_dropped() -> None:
+    assert extract_claims(Document(source="s", text="Microsoft has 400 million users.")) == []
+
+
+def test_catalog_has_the_shared_ids_with_labels() -> None:
+    catalog = load_catalog()
+    assert catalog.get("qwen.downloads").label == "Qwen downloads"
+    assert {"alibaba.ai_infra_spend_4q", "alibaba_cloud.china_ai_cloud_share"} <= set(catalog.metrics)
+
+
+def test_registry_and_stated_rates() -> None:
+    text = "Alibaba announced an investment of over 380 billion yuan (approx. US$53 billion) in AI and cloud."
+    doc = Document(source="s", text=text, published=LooseDate.parse("2025-02-24"))
+    claims = EXTRACTORS["metric_claims"](doc)
+    assert [c.value for c in claims] == [Decimal(380_000_000_000)]
+    (rate,) = stated_rates(doc, claims)
+    assert (rate.base, rate.quote, rate.rate) == ("USD", "CNY", Decimal("7.1698"))
+
+
+def test_table_rows_are_read_against_their_header() -> None:
+    text = (
+        "Alibaba Cloud results for the quarter.\n| Segment | Revenue, Q3 2025 |\n|---|---|\n"
+        "| Cloud Intelligence Group | RMB 39,824 million |\n| Taobao and Tmall | RMB 45,000 million |"
+    )
+    claims = extract_claims(Document(source="t", text=text, published=LooseDate.parse("2025-11-25")))
+    tracked = [(c.metric, c.value, c.period.label if c.period else None) for c in claims if c.metric]
+    assert tracked == [("alibaba_cloud.revenue", Decimal(39_824_000_000), "2025-Q3")]
+    assert all(text[c.start : c.end] == c.evidence and c.evidence.startswith("| Cloud") for c in claims)
+
+
+def test_a_bad_catalog_names_the_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.yaml"
+    path.write_text("metrics:\n  x.y:\n    entity: x\n    unit: count\n    kind: sometimes\n    near: [a]\n")
+    with pytest.raises(ConfigError, match=r"metrics\.yaml: metrics\.x\.y"):
+        load_catalog(path)
