@@ -244,14 +244,14 @@ def report(ctx: typer.Context,
     console.print(f"report: wrote {out} ({size:,} bytes)")
 
 
-@app.command()
-def run(ctx: typer.Context) -> None:
-    """Seed the baseline when the database is empty, then print the current values."""
-    with _runtime(ctx) as runtime:
-        if runtime.store.is_empty():
-            results = seed_baseline(runtime.pipeline)
-            console.print(f"baseline: seeded from {len(results)} documents")
-        _print_current(runtime, None, as_json=False)
+def _register_flow_commands() -> None:
+    """The commands that run Prefect flows live beside the flows (flows/commands.py)."""
+    from flows.commands import register  # noqa: PLC0415 - keeps Prefect out of the import of this module
+
+    register(app, _runtime, _print_current, console)
+
+
+_register_flow_commands()
 
 
 def main() -> None:
