@@ -21,14 +21,16 @@ from alerts.deliver import test_channel
 from alerts.figures import amount, change, figure
 from core.errors import ClaimwatchError, InputError
 from core.periods import LooseDate
-from core.types import ChangeKind
+from core.types import ChangeKind, Claim, Document
 from extractors.claims import extract_claims
 from extractors.text import load_document
 from flows.baseline import seed_baseline
+from flows.current import standing_values
 from flows.delivery import deliver_pending
 from flows.output import claim_json, dump_json, event_json, number, print_table
 from flows.report import write_report
 from flows.runtime import Runtime, open_runtime, secret_resolver
+from storage import ArticleInfo
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Watch the news about Alibaba Cloud and Qwen and alert when a reported figure changes.")
@@ -103,32 +105,32 @@ def claims(ctx: typer.Context, as_json: JsonOpt = False,
 
 def _print_current(runtime: Runtime, metric: str | None, as_json: bool) -> None:
     """Print the current values as JSON or a table."""
-    current = runtime.store.current_values(metric)
-    info = runtime.store.article_info([v.claim.source for v in current])
+    rows = standing_values(runtime.store, runtime.pipeline.catalog, metric)
+    info = runtime.store.article_info([r.claim.source for r in rows])
     if as_json:
-        print(dump_json(_current_json(v.claim, info.get(v.claim.source)) for v in current))
+        print(dump_json(_current_json(r.claim, info.get(r.claim.source)) for r in rows))
         return
-    rows = [(v.claim.metric, "forecast" if v.claim.forecast else "actual", figure(v.claim),
-             v.claim.as_of, _source_name(v.claim.source, info), "conflict" if v.conflict_open else "")
-            for v in current]
-    print_table(console, "Current values", ["metric", "series", "value", "as of", "source", ""], rows)
+    table = [(r.metric.label or r.metric.id, "forecast" if r.claim.forecast else "actual", figure(r.claim),
+              r.claim.as_of, _source_name(r.claim.source, info), "conflict" if r.open_conflicts else "")
+             for r in rows]
+    print_table(console, "Current values", ["metric", "series", "value", "as of", "source", ""], table)
 
 
-def _current_json(claim, article) -> dict:
+def _current_json(claim: Claim, article: ArticleInfo | None) -> dict[str, object]:
     """One row of `claimwatch claims --json`."""
     row = claim_json(claim)
     return {key: row[key] for key in ("metric", "value", "unit", "qualifier", "period", "forecast")} | {
         "as_of": claim.as_of.isoformat() if claim.as_of else None,
-        "source": (article.url if article and article.url else claim.source),
+        "source": article.url if article and article.url else claim.source,
         "published": str(claim.published) if claim.published else None,
         "evidence": claim.evidence,
     }
 
 
-def _source_name(source: str, info: dict) -> str:
+def _source_name(source: str, info: dict[str, ArticleInfo]) -> str:
     """A short name for a claim's source: its publisher, else the source itself."""
     article = info.get(source)
-    return f"{article.publisher} ({source})" if article and article.publisher else source
+    return article.publisher if article and article.publisher else source
 
 
 @app.command()
@@ -153,7 +155,7 @@ def ingest(
               file=sys.stderr)
 
 
-def _ingest_document(path: Path, published: LooseDate | None, url: str | None):
+def _ingest_document(path: Path, published: LooseDate | None, url: str | None) -> Document:
     """A document read for ingest, identified by its URL when one is given."""
     document = load_document(path, published=published)
     return dataclasses.replace(document, source=url, url=url) if url else document

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from core.errors import StorageError
 from core.types import ChangeEvent, ChangeKind, Claim
 from storage.models import ArticleRow, ClaimRow, EventRow, FactRow
-from storage.results import ArticleInfo, Citation, CurrentValue, StoredEvent
+from storage.results import ArticleInfo, Citation, StoredEvent
 from storage.rows import article_info, as_of_key, citation_from_rows, claim_from_rows, fact_key, published_key
 
 Cited = tuple[ClaimRow, ArticleRow]
@@ -60,15 +60,6 @@ def _group(rows: Iterable[tuple[FactRow, ClaimRow, ArticleRow]]) -> dict[int, li
     return grouped
 
 
-def _facts_with_citations(
-    session: Session, *conditions: object
-) -> tuple[list[FactRow], dict[int, list[Cited]]]:
-    """Facts matching `conditions` that have citations, and their citations."""
-    rows = session.execute(_citations_query(*conditions)).tuples().all()
-    facts = {fact.id: fact for fact, _, _ in rows}
-    return list(facts.values()), _group(rows)
-
-
 def series(session: Session, metric: str, forecast: bool) -> list[Claim]:
     """Every fact of a series as its first citation, oldest as-of first."""
     conditions = (FactRow.metric == metric, FactRow.forecast == forecast)
@@ -95,43 +86,6 @@ def claims(session: Session, metric: str, forecast: bool | None, before: int | N
     if before is not None:
         query = query.where(ClaimRow.id < before)
     return [claim_from_rows(row, article) for row, article in session.execute(query).tuples()]
-
-
-def current_values(session: Session, metric: str | None) -> list[CurrentValue]:
-    """One value per (metric, forecast): the latest as-of, then the most recently published source."""
-    conditions = [FactRow.metric.is_not(None)] + ([FactRow.metric == metric] if metric else [])
-    facts, cited = _facts_with_citations(session, *conditions)
-    groups: dict[tuple[str, bool], list[FactRow]] = defaultdict(list)
-    for fact in facts:
-        groups[(fact.metric or "", fact.forecast)].append(fact)
-    open_series = _open_conflicts(session)
-    return [
-        _current(max(members, key=lambda f: _recency(f, cited)), cited, key in open_series)
-        for key, members in sorted(groups.items())
-    ]
-
-
-def _recency(fact: FactRow, cited: dict[int, list[Cited]]) -> tuple[date, date, int]:
-    """Which fact stands: later as-of, then the latest publication among its citations, then the newer row."""
-    latest = max((article.published or date.min) for _, article in cited[fact.id])
-    return (as_of_key(fact), latest, fact.id)
-
-
-def _current(fact: FactRow, cited: dict[int, list[Cited]], conflict_open: bool) -> CurrentValue:
-    """The current value of a series from its winning fact (shown through its latest citation)."""
-    latest = max(cited[fact.id], key=lambda pair: ((pair[1].published or date.min), pair[0].id))
-    return CurrentValue(
-        fact_id=fact.id,
-        claim=claim_from_rows(*latest),
-        citations=len(cited[fact.id]),
-        conflict_open=conflict_open,
-    )
-
-
-def _open_conflicts(session: Session) -> set[tuple[str, bool]]:
-    """The (metric, forecast) series that have an unresolved conflict."""
-    query = select(EventRow.metric, EventRow.forecast).where(EventRow.conflict_open.is_(True)).distinct()
-    return {(metric or "", forecast) for metric, forecast in session.execute(query).tuples()}
 
 
 def citations(session: Session, fact: int) -> list[Citation]:

@@ -64,16 +64,6 @@ class Citation:
 
 
 @dataclass(frozen=True)
-class CurrentValue:
-    """The figure that stands for a metric (and forecast flag) now."""
-
-    fact_id: int
-    claim: Claim  # the most recently published citation of the winning fact
-    citations: int  # how many outlets stated it
-    conflict_open: bool  # an unresolved conflict exists in this series
-
-
-@dataclass(frozen=True)
 class StoredEvent:
     """A change event as stored, rebuilt."""
 

@@ -26,7 +26,7 @@ from storage.engine import (
 )
 from storage.migrate import upgrade
 from storage.models import DATA_TABLES, ArticleRow, Base, EventRow, OutboxRow, SourceRow, utcnow
-from storage.results import ArticleInfo, Citation, CurrentValue, PendingDelivery, SourceInfo, StoredEvent
+from storage.results import ArticleInfo, Citation, PendingDelivery, SourceInfo, StoredEvent
 from storage.rows import state_from_row, state_values
 from storage.transaction import Transaction
 from storage.upsert import insert_ignore
@@ -118,10 +118,6 @@ class Store:
     def claims(self, metric: str, forecast: bool | None = None) -> list[Claim]:
         """Every stored citation of a metric in the order stored (for core.diff.replay/current)."""
         return self._read(lambda s: queries.claims(s, metric, forecast))
-
-    def current_values(self, metric: str | None = None) -> list[CurrentValue]:
-        """The standing value of each (metric, forecast) series, or of one metric's."""
-        return self._read(lambda s: queries.current_values(s, metric))
 
     def changes(self, since: date | None = None, kind: ChangeKind | None = None) -> list[StoredEvent]:
         """Change events recorded since a day (UTC), optionally of one kind, oldest first."""

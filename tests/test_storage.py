@@ -284,42 +284,13 @@ def test_an_older_outlet_moves_a_facts_as_of_back(store: Store) -> None:
 # -- current values --------------------------------------------------------------------------------------
 
 
-def test_current_value_is_the_latest_as_of(store: Store) -> None:
-    ingest(store, make_document("a.com", "2026-01-05"), [make_claim("700000000")])
-    ingest(store, make_document("b.com", "2026-02-05"), [make_claim("1000000000")])
-    ingest(store, make_document("c.com", "2026-03-05"), [make_claim("700000000")])  # a stale restatement
-    ingest(
-        store,
-        make_document("d.com", "2026-01-07"),
-        [make_claim("5", unit="percent", metric="cloud.share", forecast=True)],
-    )
-    current = {(v.claim.metric, v.claim.forecast): v for v in store.current_values()}
-    assert set(current) == {(METRIC, False), ("cloud.share", True)}
-    assert (current[(METRIC, False)].claim.value, current[(METRIC, False)].claim.source) == (
-        Decimal(1000000000),
-        "b.com",
-    )
-    assert [v.claim.metric for v in store.current_values("cloud.share")] == ["cloud.share"]
-
-
-def test_in_a_conflict_the_most_recently_published_source_wins(store: Store) -> None:
-    first = ingest(store, make_document("a.com", "2025-11-20"), [make_claim("390", period="2025-Q3")])[0]
-    ingest(store, make_document("b.com", "2025-11-25"), [make_claim("410", period="2025-Q3")])
-    current = store.current_values(METRIC)[0]
-    assert (current.claim.value, current.claim.source) == (Decimal(410), "b.com")
-    ingest(store, make_document("c.com", "2025-12-01"), [make_claim("390", period="2025-Q3")])
-    current = store.current_values(METRIC)[0]
-    assert (current.fact_id, current.claim.source, current.citations) == (first.fact_id, "c.com", 2)
-
-
 def test_conflicts_open_and_close_by_key(store: Store) -> None:
     old = ingest(store, make_document("a.com", "2025-11-20"), [make_claim("390", period="2025-Q3")])[0]
     new = ingest(store, make_document("b.com", "2025-11-25"), [make_claim("410", period="2025-Q3")])[0]
     record(store, new, ChangeKind.CONFLICT, previous=old.claim)
-    assert store.current_values()[0].conflict_open
+    assert store.changes(kind=ChangeKind.CONFLICT)[0].conflict_open
     settle = ingest(store, make_document("c.com", "2025-12-01"), [make_claim("410", period="2025-Q3")])[0]
     record(store, settle, ChangeKind.CONFIRMED, resolves=(Conflict(old.claim, new.claim).key,))
-    assert not store.current_values()[0].conflict_open
     conflict = store.changes(kind=ChangeKind.CONFLICT)[0]
     assert (conflict.conflict_open, conflict.event.previous, conflict.event.claim) == (
         False,
@@ -575,7 +546,7 @@ def test_sqlite_reads_go_on_while_another_connection_writes(tmp_path: Path) -> N
     holder.execute("BEGIN IMMEDIATE")
     holder.execute("DELETE FROM outbox")
     started = time.monotonic()
-    assert [v.claim.source for v in store.current_values()] == ["a.com"]
+    assert [c.source for c in store.claims(METRIC)] == ["a.com"]
     assert time.monotonic() - started < 0.5  # WAL: readers never wait for the writer
     holder.execute("ROLLBACK")
     holder.close()

@@ -1,0 +1,191 @@
+"""The Prefect tasks the flows map: poll one source, fetch and extract a batch of pages.
+
+Tasks take only serialisable inputs (config models, SourceSpecs, URLs, ArchiveItems) and build
+their own HttpClient, cached per process, so they run the same on threads and on Dask workers.
+A failure of one source or one page is returned as data (``error``), never raised: one bad page
+must not cost its 19 batch-mates, and the flow records it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from prefect import task
+
+from core.config import HttpConfig
+from core.errors import ClaimwatchError, InputError
+from core.periods import LooseDate
+from core.types import Claim, Document, RawPage, SourceState
+from extractors.catalog import load_catalog
+from extractors.claims import extract_claims
+from extractors.text import document_from_html
+from sources.archive import ArchiveItem, fetch_memento
+from sources.feeds import FeedEntry, fetch_feed
+from sources.http import HttpClient
+from sources.links import canonical_url
+from sources.pages import fetch_page, listing_links
+from sources.registry import SourceSpec
+from sources.relevance import is_relevant
+
+PAGE_BATCH = 20  # pages per task: Prefect's ~20 ms per task run is noise against 20 extractions
+TASK_RETRIES = 2  # a batch is retried when its worker dies; page errors are data, not retries
+TASK_RETRY_DELAY = 5  # seconds
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """What polling one source gave: new entries, or a 304, or an error."""
+
+    source: str
+    entries: list[FeedEntry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """One page to fetch: where, what the feed said about it, and whether the page must prove relevance."""
+
+    url: str
+    canonical: str
+    source: str | None = None  # the polled source that listed it
+    published: LooseDate | None = None  # the feed entry's date, used when the page states none
+    check_relevance: bool = False  # the entry was too thin to judge
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """A page read into a Document with its claims, and the job it came from."""
+
+    job: PageJob
+    document: Document
+    claims: list[Claim]
+    order: datetime | None = None  # capture time for archived pages; None for live ones
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """A batch's documents, the pages skipped as irrelevant, and one error line per failed page."""
+
+    extracted: list[Extracted] = field(default_factory=list)
+    irrelevant: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4)
+def http_client(config: HttpConfig) -> HttpClient:
+    """One client per process and config: its connection pool, robots cache and host limiter are shared."""
+    return HttpClient(config)
+
+
+def poll(spec: SourceSpec, state: SourceState, http: HttpConfig) -> PollResult:
+    """Poll one source by its kind; network trouble comes back as ``error``."""
+    try:
+        return POLLERS[spec.kind](http_client(http), spec, state)
+    except ClaimwatchError as exc:
+        return PollResult(spec.name, error=str(exc))
+
+
+def _poll_feed(client: HttpClient, spec: SourceSpec, state: SourceState) -> PollResult:
+    """A conditional GET of a feed."""
+    feed = fetch_feed(client, spec.url, state)
+    return PollResult(spec.name, feed.entries, feed.warnings, feed.etag, feed.last_modified, feed.not_modified)
+
+
+def _poll_page(client: HttpClient, spec: SourceSpec, state: SourceState) -> PollResult:
+    """A listing page's article links, as entries with no text (so each page proves its relevance)."""
+    page = fetch_page(client, spec.url, etag=state.etag, last_modified=state.last_modified)
+    etag, modified = page.headers.get("etag", state.etag), page.headers.get("last-modified", state.last_modified)
+    if page.status == 304:
+        return PollResult(spec.name, etag=etag, last_modified=modified, not_modified=True)
+    entries = [FeedEntry(link, link, link, "", "") for link in listing_links(page) if link != spec.url]
+    return PollResult(spec.name, entries, etag=etag, last_modified=modified)
+
+
+POLLERS = {"feed": _poll_feed, "page": _poll_page}  # kinds polled on a schedule (registry mode "poll")
+
+poll_source = task(poll, name="poll-source", retries=0, log_prints=False)
+
+
+def read_page(client: HttpClient, job: PageJob) -> Extracted | None:
+    """Fetch and extract one live page; None when the page turns out not to be about what we watch."""
+    page = fetch_page(client, job.url)
+    document = _document(page.body, job, page.fetched_at)
+    if job.check_relevance and not is_relevant(f"{document.title or ''}\n{document.text}", job.terms):
+        return None
+    return Extracted(job, document, extract_claims(document, load_catalog()))
+
+
+def _document(body: bytes, job: PageJob, fetched_at: datetime | None) -> Document:
+    """The page as a Document named by its canonical URL, dated by the page, else by the feed."""
+    document = document_from_html(body, job.url, fetched_at=fetched_at)
+    return dataclasses.replace(document, source=job.canonical, published=document.published or job.published)
+
+
+def fetch_pages(jobs: Sequence[PageJob], http: HttpConfig) -> BatchResult:
+    """Fetch and extract a batch of live pages; each failure is one error line."""
+    client, result = http_client(http), BatchResult()
+    for job in jobs:
+        try:
+            found = read_page(client, job)
+        except ClaimwatchError as exc:
+            result.errors.append(f"{job.url}: {exc}" if job.url not in str(exc) else str(exc))
+            continue
+        if found is None:
+            result = dataclasses.replace(result, irrelevant=result.irrelevant + 1)
+        else:
+            result.extracted.append(found)
+    return result
+
+
+fetch_page_batch = task(fetch_pages, name="fetch-pages", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY)
+
+
+def read_archived(client: HttpClient, item: ArchiveItem) -> Extracted:
+    """Fetch (or read from disk) one archived page and extract it, named by its original URL."""
+    if item.path is not None:
+        body, when, url = _read_saved(item.path), item.capture_time, item.original_url
+    else:
+        memento = fetch_memento(client, item)
+        body, when, url = memento.page.body, memento.capture_time, memento.original_url
+    job = PageJob(url, canonical_url(url))
+    fetched = when or None
+    document = _document(body, job, fetched)
+    return Extracted(job, document, extract_claims(document, load_catalog()), order=when or item.capture_time)
+
+
+def _read_saved(path: Path) -> bytes:
+    """A saved page's bytes; InputError naming the file when unreadable."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read saved page ({exc.strerror})") from None
+
+
+def fetch_archived(items: Sequence[ArchiveItem], http: HttpConfig) -> BatchResult:
+    """Fetch and extract a batch of archived pages; each failure is one error line."""
+    client, result = http_client(http), BatchResult()
+    for item in items:
+        try:
+            result.extracted.append(read_archived(client, item))
+        except ClaimwatchError as exc:
+            result.errors.append(f"{item.fetch_url or item.path or item.original_url}: {exc}")
+    return result
+
+
+fetch_archive_batch = task(fetch_archived, name="fetch-archived", retries=TASK_RETRIES,
+                           retry_delay_seconds=TASK_RETRY_DELAY)
+
+
+def batched(items: Sequence[PageJob], size: int = PAGE_BATCH) -> list[list[PageJob]]:
+    """Consecutive slices of at most ``size`` items."""
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
