@@ -24,7 +24,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/extract.py
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 audit: $(VENV)/.installed-dev
 	$(BIN)/pip-audit --strict --progress-spinner off -r constraints.txt

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+
 import pytest
 from support.alerts import (
     CONFLICT,
@@ -29,6 +30,7 @@ from alerts.deliver import (
 )
 from alerts.secrets import env_secret_resolver
 from core.types import Alert, ChangeEvent
+from storage.results import PendingDelivery as StoredPending
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 SMTP_PASSWORD = "smtp-secret-4711"
@@ -211,8 +213,7 @@ def test_many_pending_alerts_are_each_delivered_once() -> None:
 
 
 def test_storage_outbox_rows_can_be_delivered_as_they_are() -> None:
-    results_module = pytest.importorskip("storage.results", reason="storage/ not built yet")
-    row = results_module.PendingDelivery(id=7, channel="hook", attempts=2, last_error="earlier failure",
+    row = StoredPending(id=7, channel="hook", attempts=2, status="failed", last_error="earlier failure",
                                          next_attempt_at=NOW, event_id=3, event=UPDATED)
     with receiver(WEBHOOK_SECRET) as hook:
         (result,) = _run([row], [webhook_channel(hook.url)])
