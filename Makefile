@@ -27,7 +27,7 @@ bench: $(VENV)/.installed-dev
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 audit: $(VENV)/.installed-dev
-	$(BIN)/pip-audit --strict --progress-spinner off -r constraints.txt
+	.ci/audit
 
 # Rewrite the lock from a clean venv after changing pinned dependencies in pyproject.toml.
 lock:
