@@ -26,6 +26,8 @@ class MatchRule:
     context: tuple[re.Pattern[str], ...] = ()
     forbid: tuple[re.Pattern[str], ...] = ()
     streak: bool = False
+    # per `near` cue: entities whose name already says it (the cloud unit's revenue is cloud revenue)
+    implied: tuple[frozenset[str], ...] = ()
     least: Decimal | None = None  # smallest plausible value: smaller figures are about something else
     most: Decimal | None = None  # largest plausible value
 
@@ -80,7 +82,8 @@ def _entry(path: Path, metric_id: str, entry: dict) -> tuple[Metric, MatchRule]:
         rule = MatchRule(
             about=frozenset(entry.get("about") or [metric.entity]),
             units=frozenset(entry.get("units") or [metric.unit]),
-            near=_compile(entry["near"]),
+            near=_compile([_cue(item) for item in entry["near"]]),
+            implied=tuple(_implied_by(item) for item in entry["near"]),
             context=_compile(entry.get("context") or []),
             forbid=_compile(entry.get("forbid") or []),
             streak=bool(entry.get("streak", False)),
@@ -90,6 +93,16 @@ def _entry(path: Path, metric_id: str, entry: dict) -> tuple[Metric, MatchRule]:
     except (KeyError, TypeError, ValueError, re.error) as exc:
         raise ConfigError(f"{path}: metrics.{metric_id}: {exc}") from None
     return metric, rule
+
+
+def _cue(item: str | dict) -> str:
+    """A `near` item's pattern: the item itself, or its `cue` key."""
+    return item["cue"] if isinstance(item, dict) else item
+
+
+def _implied_by(item: str | dict) -> frozenset[str]:
+    """The entities that satisfy a `near` item without its words being written."""
+    return frozenset(item.get("implied_by") or []) if isinstance(item, dict) else frozenset()
 
 
 def _bound(value: object) -> Decimal | None:

@@ -1,48 +1,62 @@
 """From a document's sentences to metric claims: numbers, entities, metrics, periods and forecasts.
 
 For each sentence: find the numbers (numbers.py); attribute each to an entity (the nearest name before
-it, else the topic carried from earlier sentences, else the name after it; rivals drop the number);
-match it to a catalog metric by the cue words around it (catalog.py rules: the number's own clause first,
-then the sentence up to it); tie it to a period the sentence names (periods.py); flag projections.
+it, else what the sentence refers back to or the topic carried from earlier sentences, else the name after
+it; rivals drop the number); match it to a catalog metric by the cue words around it (matching.py); tie it
+to a period (dating.py); flag projections. Table rows are read against their caption and header, a cell
+dated by its own column (tables.py). A baseline ("up from 35.8% in the first half of 2025", "compared with
+28.07 billion yuan a year earlier") is kept as an earlier actual when its period is known.
 Numbers about a watched entity that match no metric are kept with ``metric=None``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from core.periods import LooseDate, Period
+from core.periods import LooseDate
 from core.types import Claim, Document, MetricKind
-from extractors.catalog import Catalog, MatchRule, load_catalog
-from extractors.entities import OTHER, EntityMention, clean, entity_for, find_entities, refers_back
+from extractors.catalog import Catalog, load_catalog
+from extractors.dating import is_projection, owns_period, period_for, row_periods, settled
+from extractors.entities import (
+    KINDS,
+    OTHER,
+    EntityMention,
+    clean,
+    entity_for,
+    find_entities,
+    referent,
+    refers_back,
+    rival_after,
+)
+from extractors.matching import best_metric
 from extractors.numbers import Mention, find_numbers
-from extractors.periods import PeriodMention, find_periods, is_future
+from extractors.periods import NO_PERIOD, PeriodMention, find_periods, next_year, trailing_spans
 from extractors.sentences import Sentence, split_sentences
+from extractors.tables import Table, TableReader
 
-EXTRACTOR_VERSION = "claims-1"
-LOCAL_REACH = 80  # chars either side of a number that still read as its own clause
-WIDE_REACH = 160  # how far back a subject ("AI Cloud revenue rising 34% ... to RMB39.8 billion") may sit
-FORBID_REACH = 40  # a contrary cue this close to the number vetoes a metric
+EXTRACTOR_VERSION = "claims-2"  # claims-2: period binding by clause, table columns
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
-_CLAUSE_RE = re.compile(r"[,;，；：()（）]|\s[—–-]\s|[—–](?=\s)|\b(?:while|whereas|but)\b")
-# Before a number "and" also opens its clause: "... revenue in 2026 and achieve a 60% market share".
-_LEFT_CLAUSE_RE = re.compile(_CLAUSE_RE.pattern + r"|\band\b|[并而且]")
 _FORECAST_RE = re.compile(
     r"\b(?:project(?:s|ed|ing|ion|ions)?|forecasts?|forecasting|expects?|expecting|expected to|expectations?|"
-    r"could|would|will|(?-i:may|might)|aims?|aiming|plans?|planned|planning|targets?|targeting|goals?|objective|"
+    r"could|would|will|(?-i:may|might)|sees|(?:analysts?|we|they|investors) see|aims?|aiming|plans?|planned|"
+    r"planning|targets?|targeting|goals?|"
+    r"objective|"
     r"ambition|commit(?:s|ted|ment)?|pledg(?:e|ed|es)|vow(?:ed|s)?|intends?|anticipat\w+|predict\w*|outlook|"
     r"guidance|poised to|on track to|set to|seeks? to|hopes? to|estimates? that|had expected|"
     r"analysts expected|"
-    r"consensus)\b"
+    r"consensus|to (?:stay|remain|reach|hit|top|exceed|surpass|grow|rise|climb|double|accelerate))\b"
     r"|目标|预计|计划|有望|力争|预期|预测|承诺|拟|将(?:达到|超过|突破|投入|投资)",
     re.IGNORECASE,
 )
 _REPORTED_RE = re.compile(
-    r"\b(?:reported|posted|rose|grew|jumped|climbed|surged|reached|hit|was|were|achieved|recorded|generated|"
-    r"delivered|saw|had|totaled|totalled|passed|surpassed|exceeded|topped|crossed|said|announced)\b|录得|实现|达到了",
+    r"\b(?:reported|posted|rose|grew|jumped|climbed|surged|reached|hit|was|were|has|achieved|recorded|"
+    r"generated|"
+    r"delivered|saw|had|totaled|totalled|passed|surpassed|exceeded|topped|crossed|said|announced|spent|"
+    r"invested|poured)\b"
+    r"|录得|实现|达到了",
     re.IGNORECASE,
 )
 _EQUIVALENT_RE = re.compile(
@@ -50,11 +64,10 @@ _EQUIVALENT_RE = re.compile(
     r"equivalent to|equal to|约合|约|合)?\s*$",
     re.IGNORECASE,
 )
-# "rose 26% to RMB 33.6 billion in the June quarter": a growth rate and its amount share the period
-_PAIR_RE = re.compile(r"^\s*(?:year-over-year|year-on-year|yoy|y/y)?\s*(?:to|at|reaching)\s*$", re.IGNORECASE)
 _BASELINE_RE = re.compile(
     r"\b(?:(?:up|down|rising|falling|accelerating|slowing) from|from|compared (?:with|to)|"
-    r"versus|vs\.?)\s*$|(?:较|相比)\s*$",
+    r"versus|vs\.?)\s*(?:about|roughly|around|approximately|approx\.|nearly|some|an estimated)?\s*$"
+    r"|(?:较|相比)\s*$",
     re.IGNORECASE,
 )
 _SINCE_CONTEXT_RE = re.compile(
@@ -62,53 +75,60 @@ _SINCE_CONTEXT_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class _Window:
-    """The text around a number that may say what it measures."""
-
-    before: str
-    after: str
-    veto: str  # where a contrary cue vetoes a metric: the number's clause and a little beyond
-    tier: int  # 1: the number's own clause; 2: the sentence up to it
-
-
 def extract_claims(document: Document, catalog: Catalog | None = None) -> list[Claim]:
     """Every claim in a document, tracked and untracked, in document order."""
     catalog = catalog or load_catalog()
     claims: list[Claim] = []
-    topic, topic_age = None, TOPIC_REACH + 1
-    header = ""
+    topic, topic_age, principal = None, TOPIC_REACH + 1, None
+    recent: dict[str, str] = {}  # kind ("model", "company") -> the latest such entity named
+    tables = TableReader()
     for sentence in split_sentences(document.text):
-        header, prefix = _table_context(sentence.text, header)
-        text = clean(prefix + sentence.text)
+        table = tables.read(sentence.text)
+        text = clean((table.prefix if table else "") + sentence.text)
         entities = find_entities(text)
-        carried = topic if topic_age <= TOPIC_REACH else None
         if _DIGIT_RE.search(sentence.text) or _has_spelled(sentence.text):
-            found = _sentence_claims(document, sentence, text, entities, carried, catalog, len(prefix))
-            claims.extend(found)
+            # a table row is about its own label, never the row above it
+            fresh = topic if topic_age <= TOPIC_REACH else None
+            carried = None if table else (referent(text, recent) if recent else None) or fresh or principal
+            reading = _Reading(document, sentence, text, catalog, table, principal)
+            claims.extend(_sentence_claims(reading, entities, carried))
         topic, topic_age = (entities[0].entity, 0) if entities else (topic, topic_age + 1)
+        principal = principal or next((e.entity for e in entities if e.entity != OTHER), None)
+        recent.update((kind, e.entity) for e in entities for kind in KINDS.get(e.entity, ()))
     return _dedupe(claims)
 
 
-def _table_context(line: str, header: str) -> tuple[str, str]:
-    """The table header in force after this line, and the text to read a table row against.
+@dataclass(frozen=True)
+class _Reading:
+    """One sentence being read: where it comes from, its text (after any table context) and the catalog."""
 
-    Tables come out of trafilatura as ``| a | b |`` lines: a row's figures are read after its header
-    ("| Segment | Revenue |"), so a bare "RMB 39,824 million" in the cloud row is cloud revenue.
-    """
-    if not line.startswith("|"):
-        return "", ""
-    if _TABLE_RULE_RE.match(line):
-        return header, ""
-    if not header:
-        return line, ""
-    return header, f"{header} :: "
+    document: Document
+    sentence: Sentence
+    text: str
+    catalog: Catalog
+    table: Table | None = None
+    principal: str | None = None  # the document's first watched entity: what it is about
+
+    @property
+    def skip(self) -> int:
+        """Characters of table caption and header before the sentence itself."""
+        return len(self.table.prefix) if self.table else 0
 
 
 _DIGIT_RE = re.compile(r"\d")
-_TABLE_RULE_RE = re.compile(r"^\|[\s|:-]+$")
+_THEN_RE = re.compile(r"\bby then\b|\bby that time\b|届时|到那时", re.IGNORECASE)
+_YEAR_EARLIER_RE = re.compile(
+    r"\s*(?:a year (?:earlier|ago|before)|the year before|the previous year|in the same (?:period|quarter) "
+    r"(?:of |a )?(?:last|the previous|a) year|year-earlier)\b",
+    re.IGNORECASE,
+)
+_SPENT_AFTER_RE = re.compile(
+    r"\s*(?:already\s+)?(?:spent|invested|poured|reported|recorded|generated)\b", re.IGNORECASE
+)
+_POSSESSOR_RE = re.compile(r"(?:'s|’s|的)?\s*$")
+_QUESTION_RE = re.compile(r"[?？][\"'”’)]*$")
 _SPELLED_HINT_RE = re.compile(
-    r"\b(?:million|billion|trillion|thousand|consecutive|straight|successive)\b|[万亿萬億]|连续",
+    r"\b(?:million|billion|trillion|thousand|consecutive|straight|successive|in a row)\b|[万亿萬億]|连续",
     re.IGNORECASE,
 )
 
@@ -118,17 +138,16 @@ def _has_spelled(text: str) -> bool:
     return _SPELLED_HINT_RE.search(text) is not None
 
 
-def _sentence_claims(
-    document: Document,
-    sentence: Sentence,
-    text: str,
-    entities: list[EntityMention],
-    carried: str | None,
-    catalog: Catalog,
-    skip: int = 0,
-) -> list[Claim]:
-    """The claims of one sentence; ``text`` may start with ``skip`` characters of table header."""
-    mentions = [m for m in _without_equivalents(text, find_numbers(text)) if m.start >= skip]
+def _sentence_claims(reading: _Reading, entities: list[EntityMention], carried: str | None) -> list[Claim]:
+    """The claims of one sentence."""
+    text, table = reading.text, reading.table
+    if carried in (None, OTHER) and all(e.entity == OTHER for e in entities):
+        return []  # no watched entity to be about: skip the number parsing altogether
+    if _QUESTION_RE.search(reading.sentence.text):
+        return []  # a question asserts nothing: "Qwen hit a billion downloads? Not quite yet."
+    mentions = [m for m in _without_equivalents(text, find_numbers(text)) if m.start >= reading.skip]
+    if table is not None:
+        mentions = [table.scaled(m) for m in mentions]
     if not mentions:
         return []
     back = refers_back(text)
@@ -136,15 +155,83 @@ def _sentence_claims(
     out = []
     for index, mention in enumerate(mentions):
         entity = entity_for(entities, mention.start, carried, back, text)
-        if entity is None or entity == OTHER:
+        if entity is None or entity == OTHER or rival_after(entities, mention.end, text):
             continue
         if periods is None:
-            periods = _periods(text, document.published, skip)
-        metric_id = (
-            None if _is_baseline(text, mention) else _best_metric(text, mentions, index, entity, catalog)
-        )
-        out.append(_claim(document, sentence, text, mentions, index, entity, metric_id, periods, catalog))
+            periods = _periods(text, reading.document.published)
+        baseline = _is_baseline(text, mention)
+        earlier = _year_earlier(reading, mentions, index, periods) if baseline else None
+        history = baseline and (earlier is not None or owns_period(mentions, index, periods, text))
+        metric_id = None
+        if not baseline or history:
+            entity, metric_id = _attributed(reading, mentions, index, entities, entity, history, back)
+        out.append(_claim(reading, mentions, index, entity, metric_id, periods, history, earlier))
     return out
+
+
+def _year_earlier(
+    reading: _Reading, mentions: list[Mention], index: int, periods: list[PeriodMention]
+) -> PeriodMention | None:
+    """The period of a baseline given as "a year earlier": the year before the period of the figure before it.
+
+    "31.74 billion yuan for the December quarter, compared with 28.07 billion yuan a year earlier" -> 2023-Q4.
+    """
+    if not index or _YEAR_EARLIER_RE.match(reading.text, mentions[index].end) is None:
+        return None
+    found = _column_period(reading, mentions[index - 1], periods) or period_for(
+        mentions, index - 1, row_periods(periods, reading.skip), None, reading.text
+    )
+    return None if found is None else replace(found, period=next_year(found.period, -1), implied=False)
+
+
+def _attributed(
+    reading: _Reading,
+    mentions: list[Mention],
+    index: int,
+    entities: list[EntityMention],
+    entity: str,
+    history: bool,
+    back: bool,
+) -> tuple[str, str | None]:
+    """The entity and metric of a number: the nearest entity's, else an earlier watched name's.
+
+    "The Qwen model family behind the app has been downloaded 700 million times": the app is nearer, but
+    only the model family has a metric those words fit.
+    """
+    candidates = [entity, *_earlier_names(entities, mentions[index].start, entity, reading.text)]
+    named = any(e.entity == entity for e in entities)
+    if not named and reading.principal not in (None, *candidates):
+        candidates.append(reading.principal)  # a carried topic that fits nothing: the document's subject
+    for candidate in candidates:
+        # only a named or referred-to entity stands in for words its name implies, not a merely carried one
+        sure = back or any(e.entity == candidate for e in entities)
+        metric_id = _metric(reading, mentions, index, candidate, history, sure)
+        if metric_id is not None:
+            return candidate, metric_id
+    return entity, None
+
+
+def _earlier_names(entities: list[EntityMention], position: int, nearest: str, text: str) -> list[str]:
+    """Watched entities named before a position, nearest first, up to the first rival."""
+    out: list[str] = []
+    before = [m for m in entities if m.end <= position]
+    for mention, following in zip(reversed(before[:-1]), reversed(before[1:]), strict=True):
+        if mention.entity == OTHER and not mention.compared:
+            break
+        if _POSSESSOR_RE.match(text, mention.end, following.start):
+            continue  # "Alibaba's Qwen3-Omni", "阿里通义": one name, owned by the nearer one
+        if mention.entity not in (OTHER, nearest, *out):
+            out.append(mention.entity)
+    return out
+
+
+def _metric(
+    reading: _Reading, mentions: list[Mention], index: int, entity: str, history: bool, sure: bool
+) -> str | None:
+    """The metric of a number; a baseline measures what the figure before it does ("40%, up from 35.8%")."""
+    if history and index and mentions[index - 1].unit == mentions[index].unit:
+        index -= 1
+    return best_metric(reading.text, mentions, index, entity, reading.catalog, reading.skip, sure)
 
 
 def _is_baseline(text: str, mention: Mention) -> bool:
@@ -152,19 +239,24 @@ def _is_baseline(text: str, mention: Mention) -> bool:
     return _BASELINE_RE.search(text[max(0, mention.start - 24) : mention.start]) is not None
 
 
-def _periods(text: str, published: LooseDate | None, skip: int = 0) -> list[PeriodMention]:
-    """Period phrases that can be a figure's period (not launch dates or starting points).
-
-    A table header naming one period dates the whole row; one naming several (a column per quarter)
-    cannot be read without the columns, so it dates nothing.
-    """
+def _periods(text: str, published: LooseDate | None) -> list[PeriodMention]:
+    """Period phrases that can date a figure (not launch dates or starting points), and trailing spans."""
     found = [
         p
         for p in find_periods(text, published)
         if p.anchor != "since" and not _SINCE_CONTEXT_RE.search(text[max(0, p.start - 40) : p.start])
     ]
-    in_header = [p for p in found if p.start < skip]
-    return found if len(in_header) <= 1 else [p for p in found if p.start >= skip]
+    return sorted(found + _then(text, found) + trailing_spans(text), key=lambda p: p.start)
+
+
+def _then(text: str, found: list[PeriodMention]) -> list[PeriodMention]:
+    """"by then", "届时": the period named last before it ("80% in 2026 and a 60% share by then")."""
+    out = []
+    for match in _THEN_RE.finditer(text):
+        earlier = [p for p in found if p.end <= match.start()]
+        if earlier:
+            out.append(replace(earlier[-1], start=match.start(), end=match.end(), anchor="by"))
+    return out
 
 
 def _without_equivalents(text: str, mentions: list[Mention]) -> list[Mention]:
@@ -188,92 +280,29 @@ def _is_equivalent(text: str, first: Mention, second: Mention) -> bool:
     )
 
 
-def _windows(text: str, mentions: list[Mention], index: int) -> list[_Window]:
-    """The number's own clause, then the sentence up to it."""
-    mention = mentions[index]
-    low = max(mentions[index - 1].end if index else 0, mention.start - LOCAL_REACH)
-    breaks = [m.end() for m in _LEFT_CLAUSE_RE.finditer(text, low, mention.start)]
-    clause = text[breaks[-1] if breaks else low : mention.start]
-    following = mentions[index + 1].start if index + 1 < len(mentions) else len(text)
-    high = min(following, mention.end + LOCAL_REACH)
-    stop = _CLAUSE_RE.search(text, mention.end, high)
-    after = text[mention.end : stop.start() if stop else high]
-    wide = text[max(0, mention.start - WIDE_REACH) : mention.start]
-    veto = f"{clause} | {after[:FORBID_REACH]}"
-    return [_Window(clause, after, veto, 1), _Window(wide, after, f"{wide[-FORBID_REACH:]} | {veto}", 2)]
-
-
-def _best_metric(text: str, mentions: list[Mention], index: int, entity: str, catalog: Catalog) -> str | None:
-    """The catalog metric this number states, or None when it matches none."""
-    mention = mentions[index]
-    best: tuple[int, int, int] | None = None
-    chosen = None
-    rules = [(mid, rule) for mid, rule in catalog.rules.items() if _admissible(rule, mention, entity, text)]
-    if not rules:
-        return None
-    for window in _windows(text, mentions, index):
-        for metric_id, rule in rules:
-            distance = _fit(rule, window)
-            if distance is None:
-                continue
-            rank = (window.tier, -len(rule.near), distance)
-            if best is None or rank < best:
-                best, chosen = rank, metric_id
-        if chosen is not None:
-            return chosen
-    return None
-
-
-def _admissible(rule: MatchRule, mention: Mention, entity: str, text: str) -> bool:
-    """Unit, entity, streak and sentence context allow this metric."""
-    return (
-        mention.unit in rule.units
-        and entity in rule.about
-        and mention.streak == rule.streak
-        and (rule.least is None or mention.value >= rule.least)
-        and (rule.most is None or mention.value <= rule.most)
-        and all(p.search(text) for p in rule.context)
-    )
-
-
-def _fit(rule: MatchRule, window: _Window) -> int | None:
-    """How far the farthest required cue sits from the number, or None when a cue is missing or vetoed."""
-    if any(p.search(window.veto) for p in rule.forbid):
-        return None
-    worst = 0
-    for pattern in rule.near:
-        distance = _cue_distance(pattern, window)
-        if distance is None:
-            return None
-        worst = max(worst, distance)
-    return worst
-
-
-def _cue_distance(pattern: re.Pattern[str], window: _Window) -> int | None:
-    """Characters between the number and the nearest match of a cue, before or after it."""
-    distances = [len(window.before) - m.end() for m in pattern.finditer(window.before)]
-    after = pattern.search(window.after)
-    if after is not None:
-        distances.append(after.start())
-    return min(distances) if distances else None
-
-
 def _claim(
-    document: Document,
-    sentence: Sentence,
-    text: str,
+    reading: _Reading,
     mentions: list[Mention],
     index: int,
     entity: str,
     metric_id: str | None,
     periods: list[PeriodMention],
-    catalog: Catalog,
+    history: bool = False,
+    earlier: PeriodMention | None = None,
 ) -> Claim:
-    """One Claim for one number."""
-    mention = mentions[index]
+    """One Claim for one number; ``history`` marks a dated earlier figure quoted as a baseline (an actual)."""
+    document, catalog, text, mention = reading.document, reading.catalog, reading.text, mentions[index]
     kind = catalog.metrics[metric_id].kind if metric_id else None
-    period = _period(mentions, index, periods, kind, text)
-    forecast = kind == MetricKind.TARGET or _is_forecast(text, mention) or _future(period, document.published)
+    found = earlier or _column_period(reading, mention, periods) or period_for(
+        mentions, index, row_periods(periods, reading.skip), kind, text
+    )
+    period = found.period if found and found.period is not NO_PERIOD else None
+    forecast = not history and (
+        kind == MetricKind.TARGET
+        or _is_forecast(text, mention)
+        or is_projection(period, document.published, kind)
+    )
+    period = settled(found, forecast, document.published)
     return Claim(
         metric=metric_id,
         entity=catalog.metrics[metric_id].entity if metric_id else entity,
@@ -282,9 +311,9 @@ def _claim(
         qualifier=mention.qualifier,
         period=period,
         forecast=forecast,
-        evidence=sentence.text,
-        start=sentence.start,
-        end=sentence.end,
+        evidence=reading.sentence.text,
+        start=reading.sentence.start,
+        end=reading.sentence.end,
         source=document.source,
         published=document.published,
         stated_value=mention.stated_value,
@@ -293,33 +322,13 @@ def _claim(
     )
 
 
-def _separated(mentions: list[Mention], index: int, position: int, text: str) -> bool:
-    """True when a figure in a different clause lies between this number and ``position``."""
-    for left, right in zip(mentions[index:], mentions[index + 1 :], strict=False):
-        if right.start >= position:
-            return False
-        gap = text[left.end : right.start]
-        if not _PAIR_RE.match(gap):
-            return True
-    return False
-
-
-def _period(
-    mentions: list[Mention], index: int, periods: list[PeriodMention], kind: MetricKind | None, text: str
-) -> Period | None:
-    """The period the sentence ties this number to, if it ties it to one."""
-    mention = mentions[index]
-    candidates = []
-    for p in periods:
-        if kind == MetricKind.CUMULATIVE and p.anchor != "by":
-            continue
-        if p.start >= mention.end:
-            if kind != MetricKind.TARGET and _separated(mentions, index, p.start, text):
-                continue  # another figure in another clause sits between: the period is that one's
-            candidates.append((p.start - mention.end, p))
-        elif kind != MetricKind.TARGET:
-            candidates.append((mention.start - p.end, p))
-    return min(candidates, key=lambda c: c[0])[1].period if candidates else None
+def _column_period(reading: _Reading, mention: Mention, periods: list[PeriodMention]) -> PeriodMention | None:
+    """The one period named at the top of a table cell's column ("Three months ended September 30, 2025")."""
+    if reading.table is None:
+        return None
+    low, high = reading.table.column_span(mention.start)
+    in_column = [p for p in periods if low <= p.start and p.end <= high]
+    return in_column[0] if len(in_column) == 1 else None
 
 
 def _is_forecast(text: str, mention: Mention) -> bool:
@@ -327,16 +336,13 @@ def _is_forecast(text: str, mention: Mention) -> bool:
     after = text[mention.end : mention.end + 30]
     if re.match(r"^[^,;.]*\b(?:is|are)\s+(?:expected|projected|forecast)", after, re.I):
         return True
+    if _SPENT_AFTER_RE.match(after):
+        return False  # "with RMB128 billion spent in the past four quarters"
     before = text[max(0, mention.start - FORECAST_REACH) : mention.start]
     cues = list(_FORECAST_RE.finditer(before))
     if not cues:
         return False
     return _REPORTED_RE.search(before[cues[-1].end() :]) is None
-
-
-def _future(period: Period | None, published: LooseDate | None) -> bool:
-    """A figure for a period that had not begun at publication is a projection."""
-    return period is not None and is_future(period, published)
 
 
 def _tidy(value: Decimal) -> Decimal:

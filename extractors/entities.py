@@ -6,12 +6,19 @@ import re
 from dataclasses import dataclass
 
 OTHER = "other"  # a company or product that is not watched: numbers next to it are not ours
+COMPARE_REACH = 40  # chars before a rival's name that may hold "overtaken", "ahead of" and a long name
 # Ticker tags glued to names on finance pages: "AlibabaBABA-- Cloud", "JefferiesJEF--", "(NYSE:BABA)".
 _TICKER_RE = re.compile(
     r"(?<=[A-Za-z])[A-Z]{2,5}--|\((?:NYSE|NASDAQ|HKEX|HK|SEHK)\s*:\s*[A-Z0-9.]+\)|\b[A-Z]{2,5}--"
 )
+# Hong Kong and Taiwan outlets write traditional characters; cues and names are written simplified, so the
+# characters they use are mapped one for one ("阿里雲" -> "阿里云", "連續九個季度" -> "连续九个季度").
+_TRADITIONAL = "雲億萬營長載連續個語場額資開數據產關問義達過計劃預測標礎設幣錄較對與為於這來將際團業務華騰訊發戶選擴"
+_SIMPLE = "云亿万营长载连续个语场额资开数据产关问义达过计划预测标础设币录较对与为于这来将际团业务华腾讯发户选扩"
+_SIMPLIFIED = str.maketrans(_TRADITIONAL, _SIMPLE)
+_TRADITIONAL_RE = re.compile(f"[{_TRADITIONAL}]")
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("qwen_omni", re.compile(r"Qwen[\d.]*[-‑–‐ ]?Omni\w*")),
+    ("qwen_omni", re.compile(r"(?:Qwen|千问|通义千问)[\d.]*[-‑–‐ ]?Omni[A-Za-z0-9]*")),
     (
         "qwen_app",
         re.compile(
@@ -23,6 +30,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "alibaba_cloud",
         re.compile(
             r"Alibaba\s*Cloud|Aliyun|阿里云|Cloud Intelligence(?: Group)?|云智能集团|"
+            r"Alibaba(?:'s|’s) cloud (?:computing )?(?:division|unit|arm|business|segment)|"
+            r"Alibaba(?:'s|’s) cloud intelligence(?: group| unit)?|"
             r"阿里巴巴云"
         ),
     ),
@@ -58,15 +67,34 @@ _COMPARED_RE = re.compile(
     r"(?:\bthan|\bovertak\w*|\bovertook|\bsurpass\w*|\bbeat\w*|\boutperform\w*|\blike|\bsuch as|"
     r"\bincluding|\bversus|\bvs\.?|\bcompared (?:with|to)|\bahead of|\bbehind|\bover|"
     r"超过|超越|击败|领先|包括)"
-    r"(?:\s+(?:the|its|rivals?|competitors?|peers?|[A-Z][\w.]*(?:'s|’s)))*\s*$",
+    r"(?:\s+(?:the|its|rivals?|competitors?|peers?|(?-i:[A-Z][\w.]*)(?:'s|’s|'|’)?))*\s*$",
     re.IGNORECASE,
 )
-_OWNED_RE = re.compile(r"^(?:\s+(?:Cloud|Engine|AI))?\s*(?:[(（:]|\bat\b)\s*$")
+_APPOSITIVE_RE = re.compile(r",\s*(?:its|their|the|an?)\s[^,]{0,30}$", re.I)
+# "... Llama, which has about 600 million downloads": a relative clause keeps the figure with the rival
+_RELATIVE_RE = re.compile(r"^\s*,?\s*(?:which|that|who)\s+(?:[\w-]+\s+){0,4}$", re.I)
+_RIVAL_AFTER_RE = re.compile(r"^\s*(?:for|at|by|held by|from)\s+(?:the\s+)?$", re.I)
+_OWNED_RE = re.compile(r"^(?:\s+(?:Cloud|Engine|AI))?(?:\s*(?:[(（:]|\bat\b)\s*|['’]s\s+)$")
 _PRONOUN_RE = re.compile(
-    r"\b(?:it|its|the company|the firm|the group|the e-commerce giant|the tech giant|"
-    r"the cloud unit|the unit|the model|the models|the series|the family)\b|该公司|公司|其|集团",
+    r"\b(?:it|its|we|our|the company|the firm|the group|the e-commerce giant|the tech giant|"
+    r"the cloud unit|the unit|the model|the models|the series|the family)\b|该公司|公司|其|集团|我们",
     re.I,
 )
+# A definite description names the kind of thing it refers back to: the latest entity of that kind.
+_KIND_NOUN_RE = re.compile(
+    r"\b(?P<model>the (?:new )?models?|the series|the family|该模型)\b"
+    r"|\b(?P<unit>the (?:cloud )?(?:unit|division|arm|segment)|the cloud business)\b"
+    r"|\b(?P<company>the company|the firm|the group|the e-commerce giant|the tech giant|we|our)\b"
+    r"|(?P<zh_company>该公司|我们)",
+    re.I,
+)
+# The kinds of thing each watched entity can be referred back to as.
+KINDS = {
+    "qwen": ("model",),
+    "qwen_omni": ("model",),
+    "alibaba": ("company",),
+    "alibaba_cloud": ("company", "unit"),
+}
 
 
 @dataclass(frozen=True)
@@ -80,7 +108,9 @@ class EntityMention:
 
 
 def clean(text: str) -> str:
-    """The text with ticker tags blanked out (same length, so offsets still hold)."""
+    """Text with ticker tags blanked and traditional Chinese simplified (same length, same offsets)."""
+    if _TRADITIONAL_RE.search(text):
+        text = text.translate(_SIMPLIFIED)
     if "--" not in text and ":" not in text:
         return text
     return _TICKER_RE.sub(lambda m: " " * len(m.group()), text)
@@ -98,8 +128,26 @@ def find_entities(text: str) -> list[EntityMention]:
 def _mention(text: str, match: re.Match[str]) -> EntityMention:
     """The entity a name stands for, noting rivals named only for comparison."""
     entity = _GROUP_ENTITY[match.lastgroup or ""]
-    compared = entity == OTHER and _COMPARED_RE.search(text[max(0, match.start() - 24) : match.start()])
+    compared = entity == OTHER and (
+        _COMPARED_RE.search(text[max(0, match.start() - COMPARE_REACH) : match.start()])
+        or _aside(text, match)
+    )
     return EntityMention(entity, match.start(), match.end(), bool(compared))
+
+
+def _aside(text: str, match: re.Match[str]) -> bool:
+    """A rival named inside an appositive ("the Qwen app, its answer to ChatGPT, now has ...")."""
+    return _APPOSITIVE_RE.search(text[max(0, match.start() - 40) : match.start()]) is not None and text[
+        match.end() : match.end() + 1
+    ] == ","
+
+
+def referent(text: str, recent: dict[str, str]) -> str | None:
+    """The entity a definite description refers back to ("the model" -> the latest model named), if any."""
+    match = _KIND_NOUN_RE.search(text)
+    if match is None:
+        return None
+    return recent.get("model" if match["model"] else "unit" if match["unit"] else "company")
 
 
 def refers_back(text: str) -> bool:
@@ -109,7 +157,8 @@ def refers_back(text: str) -> bool:
 
 def _owns(mention: EntityMention, position: int, text: str) -> bool:
     """A rival named for comparison still owns a figure right after it: "ahead of Huawei Cloud (13.1%)"."""
-    return _OWNED_RE.match(text[mention.end : position]) is not None
+    between = text[mention.end : position]
+    return _OWNED_RE.match(between) is not None or _RELATIVE_RE.match(between) is not None
 
 
 def entity_for(
@@ -127,3 +176,13 @@ def entity_for(
         return carried
     after = [m for m in mentions if m.start >= position]
     return after[0].entity if after else carried
+
+
+def rival_after(mentions: list[EntityMention], position: int, text: str) -> bool:
+    """True when a rival named right after a figure owns it: "about 15% for Volcano Engine"."""
+    after = next((m for m in mentions if m.start >= position), None)
+    return (
+        after is not None
+        and after.entity == OTHER
+        and _RIVAL_AFTER_RE.match(text[position : after.start]) is not None
+    )

@@ -12,13 +12,14 @@ _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _NUMBER_RE = re.compile(
     rf"(?P<cur>US\$|USD ?|RMB ?|Rmb ?|CNY ?|CN¥|HK\$ ?|HKD ?|S\$|€|£|\$|¥|￥|人民币)?"
     rf"(?P<num>{_DIGITS})"
-    rf"(?:(?P<range>\s?(?:-|–|—|~|to)\s?)(?:US\$|\$|RMB ?|¥)?(?P<num2>{_DIGITS}))?"
+    # "$44–50 trillion", "35-40%", "10 to 12 million"; not "2025 to RMB39.8 billion" (a year, then an amount)
+    rf"(?:(?P<range>\s?(?:-|–|—|~)\s?(?:US\$|\$|RMB ?|¥)?|\sto\s)(?P<num2>{_DIGITS}))?"
     r"(?P<plus>\+)?"
     r"(?:(?P<wscale>[\s-]?(?i:trillion|billion|million|thousand|trln|tn|bln|bn|mn|mln)\b)"
     r"|(?P<lscale>[kKmMbBT])(?![A-Za-z0-9])"
     r"|(?P<zscale>万亿|千亿|百亿|十亿|亿|萬億|萬|億|万|千(?![万亿]))"
     r")?"
-    r"(?P<plus2>\+|多|余)?"
+    r"(?P<plus2>\+|[-\s]plus\b|多|余)?"
     r"(?P<pct>\s?(?:%|％|percent\b|per cent\b|pct\b|pc\b))?"
     r"(?P<cur3>\s?(?:yuan|renminbi|RMB|CNY|USD|HKD|US dollars|Hong Kong dollars|HK dollars|dollars)\b"
     r"|(?:美元|港元|港币|元|块)(?:人民币)?)?"
@@ -86,7 +87,9 @@ _SPELLED_RE = re.compile(
 )
 # "nine consecutive quarters", "ninth straight quarter", "9th consecutive": streak counts
 _STREAK_RE = re.compile(
-    r"\b(?P<word>[a-z]+|\d+(?:st|nd|rd|th)?)(?P<tail>\s+(?:consecutive|straight|successive)\b)", re.IGNORECASE
+    r"\b(?P<word>[a-z]+|\d+(?:st|nd|rd|th)?)(?P<tail>\s+(?:consecutive|straight|successive)\b"
+    r"|(?=\s+(?:quarters?|years?|months?)\s+in\s+a\s+row\b))",  # "the ninth quarter in a row"
+    re.IGNORECASE,
 )
 _ZH_DIGITS = {
     "零": 0,
@@ -106,10 +109,12 @@ _ZH_RE = re.compile(
     r"(?P<num>[零〇一二两三四五六七八九十百千]+)(?:(?P<zscale>万亿|亿|萬|億|万)(?P<plus2>多|余)?"
     r"(?P<cur3>美元|元)?|(?P<quarters>个季度))"
 )
-_ZH_STREAK_RE = re.compile(r"连续(?P<num>[零一二两三四五六七八九十\d]+)(?=个?季度)")
+_ZH_STREAK_RE = re.compile(r"连续第?(?P<num>[零一二两三四五六七八九十\d]+)(?=个?季度)")
 
 # Spelled, Chinese-numeral and streak forms all carry one of these; sentences without them skip those passes.
-_WORDS_HINT_RE = re.compile(r"illion|thousand|consecutive|straight|successive|[万亿萬億]|季度", re.IGNORECASE)
+_WORDS_HINT_RE = re.compile(
+    r"illion|thousand|consecutive|straight|successive|in a row|[万亿萬億]|季度", re.IGNORECASE
+)
 SCALES = {
     "trillion": 10**12,
     "tn": 10**12,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from core.periods import LooseDate, Period
 
@@ -91,6 +92,7 @@ class PeriodMention:
     end: int
     anchor: str  # "by" (a point in time), "since" (a starting point, never a claim's period) or "in"
     fiscal: bool = False
+    implied: bool = False  # the year was not written: taken as the latest such period ended at publication
 
 
 def _fq(fq: int, fy: int) -> Period:
@@ -133,6 +135,9 @@ def _month_quarter(month: int) -> int:
 
 Resolver = Callable[[re.Match[str], LooseDate | None], Period | None]
 _RULES: list[tuple[re.Pattern[str], Resolver, bool]] = []
+# What a rule returns for a phrase that is a date or span but no calendar period ("the fiscal year ended
+# March 31, 2025", "Sept. 30"): the words are used up, so no shorter rule reads a period into them.
+NO_PERIOD = Period(date.min, date.min, "none")
 
 
 def _rule(pattern: str, fiscal: bool = False) -> Callable[[Resolver], Resolver]:
@@ -143,6 +148,26 @@ def _rule(pattern: str, fiscal: bool = False) -> Callable[[Resolver], Resolver]:
         return fn
 
     return register
+
+
+@_rule(rf"\b{_YEAR}(?:'s|’s)\s+(?:(?P<ordh>first|second)[\s-]+half|{_ORD}[\s-]+quarter)")
+def _year_possessive(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    """"2026's first half", "2025's fourth quarter"."""
+    if m["ordh"]:
+        return Period.half(int(m["year"]), _ORDINAL_H[m["ordh"].lower()])
+    return Period.quarter(int(m["year"]), _ORDINAL_Q[m["ord"].lower()])
+
+
+@_rule(rf"\b(?:fiscal\s+)?year\s+end(?:ed|ing)\s+(?:on\s+)?{_MONTH}\s+\d{{1,2}},?\s+(?:19|20)\d{{2}}")
+def _fiscal_year_ended(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    return NO_PERIOD  # Alibaba's fiscal year is no calendar period
+
+
+@_rule(
+    r"截至(?P<year>20\d{2})\s*年\s*(?P<month>1[0-2]|0?[1-9])\s*月\s*\d{1,2}\s*日\s*止?的?\s*(?:季度|三个月|第.季度)"
+)
+def _quarter_ended_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    return Period.quarter(int(m["year"]), _month_quarter(int(m["month"])))
 
 
 @_rule(
@@ -181,7 +206,10 @@ def _quarter_ended(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     return Period.quarter(int(m["year"]), quarter) if m["year"] else _year(m, ref, "q", quarter)
 
 
-@_rule(rf"\b{_MONTH}\s+(?:{_YEAR}\s+)?quarter(?:\s+of\s+{_YEAR.replace('year', 'year2')})?")
+@_rule(
+    rf"\b{_MONTH}\s+(?:{_YEAR}\s+)?(?:quarter|period)"
+    rf"(?:\s+(?:of\s+)?{_YEAR.replace('year', 'year2')}(?![\d%]))?"
+)
 def _month_named_quarter(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     quarter = _month_quarter(_MONTHS[m["month"].lower()])
     year = m["year"] or m["year2"]
@@ -266,6 +294,13 @@ def _half(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     return _year(m, ref, "h", half)
 
 
+@_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?P<month>1[0-2]|0?[1-9])\s*月(?:份)?(?:所在)?季度")
+def _month_named_quarter_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    """"2025年9月季度": the quarter that ends in (or holds) that month."""
+    quarter = _month_quarter(int(m["month"]))
+    return Period.quarter(int(m["year"]), quarter) if m["year"] else _year(m, ref, "q", quarter)
+
+
 @_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?:第(?P<q>[一二三四1-4])|(?P<q2>[一二三四1-4]))季度")
 def _quarter_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     return _numbered_quarter(_explicit_year(m), _ORDINAL_Q[m["q"] or m["q2"]], ref)
@@ -281,6 +316,23 @@ def _month_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     return Period.month(int(m["year"]), int(m["month"]))
 
 
+@_rule(rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}\b")
+def _day(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    """A day ("as of December 31, 2025") dates a level to its month."""
+    return Period.month(int(m["year"]), _MONTHS[m["month"].lower()])
+
+
+@_rule(rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b")
+def _day_no_year(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    return NO_PERIOD  # "(ended Sept. 30)", "on March 30": a day, usually of an event, not a period
+
+
+@_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?P<month>1[0-2]|0?[1-9])\s*月(?:\s*\d{1,2}\s*日)?(?=底|末|\s*[,，的]|$)")
+def _month_end_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    """"截至12月底", "2025年12月31日": the month."""
+    return Period.month(int(m["year"]), int(m["month"])) if m["year"] else _year(m, ref, "m", int(m["month"]))
+
+
 @_rule(
     rf"\b{_MONTH}\s+{_YEAR}\b"
     rf"|\b{_MONTH.replace('month', 'month2')}\b(?!\s+\d)(?=\s*[,.;)]|\s+(?:and|when|as|with)\b|$)"
@@ -292,13 +344,12 @@ def _month(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     return _year(m, ref, "m", _MONTHS[name])
 
 
-@_rule(r"\b(?P<rel>last|this|previous|past|latest|most recent)\s+quarter\b")
+@_rule(r"\b(?P<rel>last|this|previous|past|latest|most recent)\s+quarter\b|本季度|上一?季度")
 def _relative_quarter(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    """The latest quarter ended at publication: results news says "this quarter" of the quarter it reports."""
     if ref is None:
         return None
     current = _month_quarter(ref.day.month)
-    if m["rel"].lower() == "this":
-        return Period.quarter(ref.day.year, current)
     return Period.quarter(ref.day.year - (current == 1), 4 if current == 1 else current - 1)
 
 
@@ -310,8 +361,16 @@ def _relative_year(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     return Period.year(ref.day.year - last)
 
 
+# "early 2026", "mid-2025", "late 2025": a part of the year, not the year; these phrases date nothing.
+# "the same quarter of 2024" names a quarter that only the surrounding sentence can say: not the year either.
+_PART_OF_YEAR = (
+    r"(?<!early )(?<!mid )(?<!mid-)(?<!late )(?<!beginning of )(?<!start of )(?<!middle of )"
+    r"(?<!quarter of )(?<!quarter in )(?<!period of )(?<!period in )(?<!month of )"
+)
+
+
 @_rule(
-    rf"(?<![\d.$¥-])(?<!fiscal )(?<!fiscal year )(?<!FY)(?<!FY ){_YEAR}"
+    rf"(?<![\d.$¥-])(?<!fiscal )(?<!fiscal year )(?<!FY)(?<!FY ){_PART_OF_YEAR}{_YEAR}"
     rf"(?![\d%-])(?!\s*年\s*\d)(?!\s*(?:年)?\s*(?:财年|fiscal))"
 )
 def _bare_year(m: re.Match[str], ref: LooseDate | None) -> Period | None:
@@ -330,10 +389,48 @@ def find_periods(text: str, published: LooseDate | None = None) -> list[PeriodMe
             if period is None:
                 continue
             taken.append((match.start(), match.end()))
-            found.append(
-                PeriodMention(period, match.start(), match.end(), _anchor(text, match.start()), fiscal)
-            )
+            if period is NO_PERIOD:
+                continue
+            anchor = _anchor(text, match.start())
+            found.append(PeriodMention(period, match.start(), match.end(), anchor, fiscal, _implied(match)))
     return sorted(found, key=lambda p: p.start)
+
+
+_WRITTEN_YEAR_RE = re.compile(r"\d{2}|去年|今年|\b(?:last|this|previous|past|latest|most recent)\b", re.I)
+
+
+# A trailing span ("over the past four quarters", "过去12个月") dates a figure to no calendar period, and
+# keeps a period named elsewhere in the sentence from reaching it.
+_TRAILING_RE = re.compile(
+    r"\b(?:the\s+)?(?:past|last|trailing|previous)\s+(?:four|4|twelve|12|three|3|six|6)\s+"
+    r"(?:quarters|months)\b"
+    r"|\btrailing\s+(?:twelve|12)[\s-]months?\b|过去\s*(?:四|4|十二|12)\s*个\s*(?:季度|月)|近(?:四|4)个季度",
+    re.IGNORECASE,
+)
+
+
+def trailing_spans(text: str) -> list[PeriodMention]:
+    """Trailing-span phrases, as period mentions that name no period (``NO_PERIOD``)."""
+    return [PeriodMention(NO_PERIOD, m.start(), m.end(), "in") for m in _TRAILING_RE.finditer(text)]
+
+
+def _implied(match: re.Match[str]) -> bool:
+    """True when the phrase names no year, so its year was inferred from the publication date."""
+    return _WRITTEN_YEAR_RE.search(match.group()) is None
+
+
+def next_year(period: Period, years: int = 1) -> Period:
+    """The same period a year later ("2024-Q4" -> "2025-Q4"), or ``years`` later (negative: earlier)."""
+    return Period.parse(f"{int(period.label[:4]) + years}{period.label[4:]}")
+
+
+def has_ended(period: Period, published: LooseDate | None) -> bool:
+    """True when the period was over at publication (a month-only date counts as the month's end)."""
+    if published is None:
+        return True
+    if published.precision == "month":
+        return period.end <= Period.month(published.day.year, published.day.month).end
+    return period.end <= published.day
 
 
 def _anchor(text: str, start: int) -> str:

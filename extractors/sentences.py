@@ -19,6 +19,12 @@ _ABBREV_RE = re.compile(
 )
 
 
+# Where a clause ends: punctuation, a spaced dash, a contrast word.
+CLAUSE_RE = re.compile(r"[,;，；：()（）]|\s[—–-]\s|[—–](?=\s)|\b(?:while|whereas|but)\b")
+# Before a number "and" also opens its clause: "... revenue in 2026 and achieve a 60% market share".
+LEFT_CLAUSE_RE = re.compile(CLAUSE_RE.pattern + r"|\band\b|[并而且]")
+
+
 @dataclass(frozen=True)
 class Sentence:
     """One sentence: its text and where it sits in the document."""

@@ -86,3 +86,30 @@ def test_a_bad_catalog_names_the_file_and_key(tmp_path: Path) -> None:
     path.write_text("metrics:\n  x.y:\n    entity: x\n    unit: count\n    kind: sometimes\n    near: [a]\n")
     with pytest.raises(ConfigError, match=r"metrics\.yaml: metrics\.x\.y"):
         load_catalog(path)
+
+
+def test_table_cells_take_their_column_period_and_declared_unit() -> None:
+    text = (
+        "Segment revenue (in millions of RMB)\n"
+        "| | Three months ended September 30, 2024 | Three months ended September 30, 2025 | YoY |\n"
+        "|---|---|---|---|\n| Cloud Intelligence Group | 29,610 | 39,824 | 34% |\n"
+        "| All others | 60,318 | 56,710 | (6)% |"
+    )
+    claims = extract_claims(Document(source="t", text=text, published=LooseDate.parse("2025-11-25")))
+    tracked = [(c.metric, c.value, c.unit, c.period.label if c.period else None) for c in claims if c.metric]
+    assert tracked == [
+        ("alibaba_cloud.revenue", Decimal(29_610_000_000), "CNY", "2024-Q3"),
+        ("alibaba_cloud.revenue", Decimal(39_824_000_000), "CNY", "2025-Q3"),
+        ("alibaba_cloud.revenue_growth_yoy", Decimal(34), "percent", None),
+    ]
+
+
+def test_the_company_long_after_it_was_named_is_the_document_subject() -> None:
+    text = (
+        "Alibaba Group results summary.\n- Revenue: up 7%.\n- Margin: 12%.\n- Buybacks: 5.1%.\n"
+        "- Staff: 124,320.\n- The company reiterated plans to invest at least RMB380 billion in cloud and AI "
+        "infrastructure over the next three years."
+    )
+    claims = extract_claims(Document(source="t", text=text, published=LooseDate.parse("2025-05-15")))
+    tracked = [(c.metric, c.value, c.forecast) for c in claims if c.metric]
+    assert tracked == [("alibaba.ai_infra_investment", Decimal(380_000_000_000), True)]

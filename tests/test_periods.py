@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.periods import LooseDate
-from extractors.periods import find_periods, is_future
+from core.periods import LooseDate, Period
+from extractors.periods import find_periods, has_ended, is_future, next_year
 
 PUBLISHED = LooseDate.parse("2026-01-16")
 CASES = [
@@ -36,6 +36,13 @@ CASES = [
     ("fourth-quarter 2025 revenue", "2025-Q4", "in"),
     ("the quarter ended in September", "2025-Q3", "in"),
     ("first-half sales", "2025-H1", "in"),
+    ("as of December 31, 2025", "2025-12", "by"),
+    ("截至12月底", "2025-12", "by"),
+    ("截至2025年6月30日的季度", "2025-Q2", "in"),
+    ("截至2025年12月31日止季度", "2025-Q4", "in"),
+    ("阿里云2025年9月季度收入", "2025-Q3", "in"),
+    ("in 2026's first half", "2026-H1", "in"),
+    ("from 26% in the June period", "2025-Q2", "in"),
 ]
 
 
@@ -56,6 +63,12 @@ def test_phrase_resolves(text: str, label: str, anchor: str) -> None:
         "Q2",
         "第三季度",
         "the first half of fiscal 2026",
+        "by early 2026",
+        "in mid-2025",
+        "late 2025",
+        "the fiscal year ended March 31, 2025",
+        "(ended Sept. 30)",
+        "in the same quarter of 2024",
     ],
 )
 def test_no_period(text: str) -> None:
@@ -69,3 +82,26 @@ def test_relative_phrase_needs_a_reference_date() -> None:
 def test_future_periods() -> None:
     (found,) = find_periods("in 2026", LooseDate.parse("2025-06-01"))
     assert is_future(found.period, LooseDate.parse("2025-06-01"))
+
+
+def test_implied_year_is_marked() -> None:
+    (said,) = find_periods("in the December quarter", PUBLISHED)
+    (written,) = find_periods("in the December 2025 quarter", PUBLISHED)
+    assert said.implied and not written.implied
+
+
+@pytest.mark.parametrize(
+    ("label", "published", "ended"),
+    [
+        ("2025-12", "2026-01-12", True),
+        ("2026", "2026-01-12", False),
+        ("2026-02", "2026-02", True),  # a month-only date is read as the month's end
+        ("2026-Q1", "2026-02", False),
+    ],
+)
+def test_has_ended(label: str, published: str, ended: bool) -> None:
+    assert has_ended(Period.parse(label), LooseDate.parse(published)) is ended
+
+
+def test_next_year() -> None:
+    assert next_year(Period.parse("2024-Q4")).label == "2025-Q4"

@@ -1,0 +1,130 @@
+"""Which catalog metric a number states, by the cue words around it (the rules of data/metrics.yaml).
+
+The number's own clause is read first, then the sentence up to it; every `near` cue of a rule must be
+there, no `forbid` cue may sit close to the number (or in the clause of a far cue), and among the rules
+that fit, the more specific one (more cues) wins, then the one whose cue is nearest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extractors.catalog import Catalog, MatchRule
+from extractors.numbers import Mention
+from extractors.sentences import CLAUSE_RE, LEFT_CLAUSE_RE
+
+LOCAL_REACH = 80  # chars either side of a number that still read as its own clause
+WIDE_REACH = 160  # how far back a subject ("AI Cloud revenue rising 34% ... to RMB39.8 billion") may sit
+FORBID_REACH = 40  # a contrary cue this close to the number vetoes a metric
+_GLOSS_RE = re.compile(r"\s*[—–:]\s|\s+-\s")
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The text around a number that may say what it measures."""
+
+    before: str
+    after: str
+    veto: tuple[tuple[int, int], ...]  # spans of the sentence where a contrary cue vetoes a metric
+    tier: int  # 1: the number's own clause; 2: the sentence up to it
+    at: int = 0  # where the number starts in the sentence
+
+
+def _windows(text: str, mentions: list[Mention], index: int, reach: int = WIDE_REACH) -> list[_Window]:
+    """The number's own clause, then the sentence up to it (``reach`` characters back)."""
+    mention = mentions[index]
+    low = max(mentions[index - 1].end if index else 0, mention.start - LOCAL_REACH)
+    breaks = [m.end() for m in LEFT_CLAUSE_RE.finditer(text, low, mention.start)]
+    clause_start = breaks[-1] if breaks else low
+    clause = text[clause_start : mention.start]
+    following = mentions[index + 1].start if index + 1 < len(mentions) else len(text)
+    high = min(following, mention.end + LOCAL_REACH)
+    gloss = _GLOSS_RE.match(text, mention.end)  # "34% — Alibaba Cloud's revenue growth": the dash defines
+    stop = CLAUSE_RE.search(text, gloss.end() if gloss else mention.end, high)
+    after = text[mention.end : stop.start() if stop else high]
+    wide = text[max(0, mention.start - reach) : mention.start]
+    own = ((clause_start, mention.start), (mention.end, mention.end + min(len(after), FORBID_REACH)))
+    near = (max(0, mention.start - FORBID_REACH), mention.start)
+    return [
+        _Window(clause, after, own, 1, mention.start),
+        _Window(wide, after, (near, *own), 2, mention.start),
+    ]
+
+
+def best_metric(
+    text: str,
+    mentions: list[Mention],
+    index: int,
+    entity: str,
+    catalog: Catalog,
+    skip: int = 0,
+    sure: bool = True,
+) -> str | None:
+    """The catalog metric this number states, or None when it matches none.
+
+    A table cell's cues may sit anywhere in the caption and header above it (``skip`` characters).
+    """
+    mention = mentions[index]
+    best: tuple[int, int, int] | None = None
+    chosen = None
+    rules = [(mid, rule) for mid, rule in catalog.rules.items() if _admissible(rule, mention, entity, text)]
+    if not rules:
+        return None
+    for window in _windows(text, mentions, index, max(WIDE_REACH, mentions[index].start if skip else 0)):
+        for metric_id, rule in rules:
+            distance = _fit(rule, window, text, entity if sure else "")
+            if distance is None:
+                continue
+            rank = (window.tier, -len(rule.near), distance)
+            if best is None or rank < best:
+                best, chosen = rank, metric_id
+        if chosen is not None:
+            return chosen
+    return None
+
+
+def _admissible(rule: MatchRule, mention: Mention, entity: str, text: str) -> bool:
+    """Unit, entity, streak and sentence context allow this metric."""
+    return (
+        mention.unit in rule.units
+        and entity in rule.about
+        and mention.streak == rule.streak
+        and (rule.least is None or mention.value >= rule.least)
+        and (rule.most is None or mention.value <= rule.most)
+        and all(p.search(text) for p in rule.context)
+    )
+
+
+def _fit(rule: MatchRule, window: _Window, text: str, entity: str) -> int | None:
+    """How far the farthest required cue sits from the number, or None when a cue is missing or vetoed."""
+    # searched in place, so a lookbehind sees the words before a span ("Cloud Intelligence Group revenue")
+    if any(p.search(text, start, end) for p in rule.forbid for start, end in window.veto):
+        return None
+    worst, reach = 0, 0
+    for pattern, implied in zip(rule.near, rule.implied, strict=True):
+        found = (0, 0) if entity in implied else _cue_distance(pattern, window)
+        if found is None:
+            return None
+        worst, reach = max(worst, found[0]), max(reach, found[1])
+    if reach and _vetoed_back_to(rule, text, window.at - reach, window.at):
+        return None  # "Adjusted EBITA of Cloud Intelligence Group increased 33% to RMB2.3 billion"
+    return worst
+
+
+def _vetoed_back_to(rule: MatchRule, text: str, cue: int, at: int) -> bool:
+    """True when a contrary cue sits in the clause of a far cue, or between it and the number."""
+    breaks = [m.end() for m in LEFT_CLAUSE_RE.finditer(text, 0, cue)]
+    start = breaks[-1] if breaks else 0
+    return any(p.search(text, start, at) for p in rule.forbid)
+
+
+def _cue_distance(pattern: re.Pattern[str], window: _Window) -> tuple[int, int] | None:
+    """Characters between the number and the nearest match of a cue, and how far back that match begins."""
+    size = len(window.before)
+    found = [(size - m.end(), size - m.start()) for m in pattern.finditer(window.before)]
+    after = pattern.search(window.after)
+    if after is not None:
+        found.append((after.start(), 0))
+    return min(found) if found else None
+
