@@ -209,9 +209,9 @@ def alerts_pending(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 @alerts_app.command("retry")
 def alerts_retry(ctx: typer.Context) -> None:
-    """Send the alerts that are due now; failures stay pending."""
+    """Send every pending alert now, whatever its backoff says; failures stay pending."""
     with _runtime(ctx) as runtime:
-        report = deliver_pending(runtime.pipeline, secret_resolver())
+        report = deliver_pending(runtime.pipeline, secret_resolver(), due_only=False)
     console.print(f"alerts: {report.sent} sent, {report.failed} failed")
     for error in report.errors:
         console.print(f"  {error}", markup=False)

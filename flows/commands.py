@@ -1,25 +1,188 @@
-"""CLI commands that run the Prefect flows: run (and, later, backfill, serve, sources)."""
+"""CLI commands that run the Prefect flows: run, backfill, serve, and the sources health table.
+
+Prefect is imported inside the commands only: it costs a second or two, and the other commands
+do not need it. Unless ``--verbose``, Prefect's own logging is kept off the console (set before
+Prefect is first imported); claimwatch prints its own summary.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from flows.baseline import seed_baseline
+from flows.output import print_table
+from sources.health import is_silent
+from sources.registry import SourceSpec, load_sources
+from storage import SourceInfo
+
+QUIET_PREFECT = {
+    "PREFECT_LOGGING_LEVEL": "ERROR",  # flow and task run chatter
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",  # the temporary server's start/stop lines
+}
+NO_TELEMETRY = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false"
+}  # a heartbeat to Prefect Inc. is not our business
 
 
-def register(app: typer.Typer, runtime_for: Callable[..., Any], print_current: Callable[..., None],
-             console: Console) -> None:
+def quiet_prefect(verbose: bool) -> None:
+    """Keep Prefect's log lines off the console unless asked for (only before Prefect is imported)."""
+    for key, value in (NO_TELEMETRY if verbose else {**QUIET_PREFECT, **NO_TELEMETRY}).items():
+        os.environ.setdefault(key, value)
+
+
+@contextmanager
+def progress(console: Console, what: str) -> Iterator[None]:
+    """A spinner while a long step runs, on a terminal only (never in logs or pipes)."""
+    with console.status(what) if console.is_terminal else nullcontext():
+        yield
+
+
+def _config_path(ctx: typer.Context) -> str | None:
+    """The --config path as the flows take it."""
+    return str(ctx.obj) if ctx.obj else None
+
+
+def register(
+    app: typer.Typer, runtime_for: Callable[..., Any], print_current: Callable[..., None], console: Console
+) -> None:
     """Add the flow commands to the CLI app."""
 
     @app.command()
-    def run(ctx: typer.Context) -> None:
-        """Seed the baseline when the database is empty, then print the current values."""
+    def run(
+        ctx: typer.Context,
+        every: Annotated[bool, typer.Option("--all", help="Poll every source, due or not.")] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log.")] = False,
+    ) -> None:
+        """Run the monitor flow once: seed the baseline into an empty database, poll, alert, summarise."""
+        quiet_prefect(verbose)
         with runtime_for(ctx) as runtime:
             if runtime.store.is_empty():
-                results = seed_baseline(runtime.pipeline)
-                console.print(f"baseline: seeded from {len(results)} documents")
-            print_current(runtime, None, as_json=False)
+                console.print(f"baseline: seeded from {len(seed_baseline(runtime.pipeline))} documents")
+        from flows.monitor import monitor  # noqa: PLC0415 - Prefect loads only for flow commands
+
+        with progress(console, "monitor: polling sources"):
+            summary = monitor(config_path=_config_path(ctx), force=every)
+        print_run(console, summary)
+
+    @app.command()
+    def backfill(
+        ctx: typer.Context,
+        urls: Annotated[
+            list[str] | None, typer.Argument(help="Wayback snapshot URLs or live URLs.")
+        ] = None,
+        cdx: Annotated[str | None, typer.Option(help="A CDX search, e.g. qwenlm.github.io/blog/.")] = None,
+        match: Annotated[
+            str | None, typer.Option(help="CDX match type: exact, prefix, host, domain.")
+        ] = None,
+        from_: Annotated[str | None, typer.Option("--from", help="CDX: captures from YYYY-MM-DD.")] = None,
+        to: Annotated[str | None, typer.Option(help="CDX: captures up to YYYY-MM-DD.")] = None,
+        urls_file: Annotated[
+            Path | None, typer.Option("--urls", help="A file of URLs, one a line.")
+        ] = None,
+        folder: Annotated[Path | None, typer.Option("--dir", help="A folder of saved HTML pages.")] = None,
+        alerts: Annotated[bool, typer.Option(help="Send one digest per channel of what changed.")] = False,
+        wayback: Annotated[str | None, typer.Option(hidden=True, help="Another Wayback server.")] = None,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log.")] = False,
+    ) -> None:
+        """Ingest archived pages in capture order; what is stored already is skipped."""
+        quiet_prefect(verbose)
+        from flows.backfill import WAYBACK_BASE  # noqa: PLC0415
+        from flows.backfill import backfill as backfill_flow
+
+        with progress(console, "backfill: reading archived pages"):
+            summary = backfill_flow(
+                urls=urls or [],
+                urls_file=str(urls_file) if urls_file else None,
+                folder=str(folder) if folder else None,
+                cdx_url=cdx,
+                cdx_match=match,
+                cdx_from=from_,
+                cdx_to=to,
+                alerts=alerts,
+                config_path=_config_path(ctx),
+                wayback_base=wayback or WAYBACK_BASE,
+            )
+        console.print(
+            f"backfill: {summary.items} items, {summary.skipped_stored} already stored, "
+            f"{summary.pages} pages ingested, {summary.claims} claims, {summary.events} changes"
+        )
+        for error in summary.errors:
+            console.print(f"  failed: {error}", markup=False, soft_wrap=True)
+
+    @app.command()
+    def serve(ctx: typer.Context) -> None:
+        """Run the monitor (every 30 minutes) and digest (daily) schedules in this process."""
+        quiet_prefect(verbose=True)  # serving is a long-lived process: its log is what people watch
+        from flows.deploy import serve as serve_all  # noqa: PLC0415
+
+        serve_all(_config_path(ctx))
+
+    @app.command()
+    def sources(ctx: typer.Context) -> None:
+        """Health of each source: last success, failures, next poll, silence."""
+        with runtime_for(ctx) as runtime:
+            specs = {s.name: s for s in load_sources(runtime.config.sources_file)}
+            infos = runtime.store.sources()
+        rows = [health_row(specs.get(info.id), info, datetime.now(UTC)) for info in infos]
+        rows += [
+            (s.name, s.kind, "never polled", "", "due", "")
+            for s in specs.values()
+            if s.name not in {i.id for i in infos}
+        ]
+        print_table(
+            console, "Sources", ["source", "kind", "last success", "failures", "next poll", "status"], rows
+        )
+
+
+def health_row(spec: SourceSpec | None, info: SourceInfo, now: datetime) -> tuple[str, ...]:
+    """One row of ``claimwatch sources``."""
+    state = info.state
+    status = f"failing: {state.last_error}" if state.consecutive_failures else "ok"
+    if spec is not None and is_silent(state, spec, now):
+        status = f"SILENT ({status})"
+    if spec is None:
+        status = "not in the sources file"
+    return (
+        info.id,
+        info.kind,
+        _when(state.last_success),
+        str(state.consecutive_failures),
+        _when(state.next_poll),
+        status,
+    )
+
+
+def _when(moment: datetime | None) -> str:
+    """A UTC time to the minute, or "never"."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+def print_run(console: Console, summary: Any) -> None:
+    """The monitor run in a few lines; one line per unreachable source."""
+    s = summary
+    console.print(
+        f"monitor: {s.sources_polled} sources polled ({s.not_modified} not modified, "
+        f"{len(s.unreachable)} unreachable), {s.pages_fetched} pages read, {s.articles} articles stored, "
+        f"{s.claims} claims, {len(s.events)} changes; alerts {s.alerts_sent} sent, "
+        f"{s.alerts_pending} pending",
+        soft_wrap=True,
+    )
+    for name, url, error in s.unreachable:
+        console.print(f"  unreachable: {name} ({url}): {_one_line(error)}", markup=False, soft_wrap=True)
+    for name in [n for n in s.silent if n not in {u[0] for u in s.unreachable}]:
+        console.print(f"  silent: {name} has given nothing for longer than usual", markup=False)
+    for error in s.delivery_errors:
+        console.print(f"  alert not delivered: {_one_line(error)}", markup=False, soft_wrap=True)
+
+
+def _one_line(text: str) -> str:
+    """Whitespace collapsed, so an error is always one line."""
+    return " ".join(text.split())

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from alerts.context import AlertContext
 from alerts.deliver import DeliveryResult, deliver
 from alerts.secrets import SecretResolver
 from core.types import ChangeEvent
 from flows.pipeline import Pipeline
+from storage import PendingDelivery
 
 HISTORY_IN_ALERT = 5  # recent values shown in an alert body: enough to see a trend, short enough to read
+LEASE = timedelta(minutes=10)  # a run's rows are hidden from concurrent runs this long; far above a send
 
 
 @dataclass(frozen=True)
@@ -39,15 +42,22 @@ def alert_context(pipeline: Pipeline, events: Sequence[ChangeEvent]) -> AlertCon
     )
 
 
-def deliver_pending(pipeline: Pipeline, resolve: SecretResolver) -> DeliveryReport:
-    """Send every due outbox row and record each result; failures stay pending for the next run."""
-    rows = pipeline.store.pending()
+def deliver_pending(pipeline: Pipeline, resolve: SecretResolver, *, channels: Collection[str] | None = None,
+                    due_only: bool = True) -> DeliveryReport:
+    """Send the due (or all) rows of ``channels`` (default: every channel), recording each result."""
+    rows = _take(pipeline, channels, due_only)
     if not rows:
         return DeliveryReport(0, 0, ())
     results = deliver(rows, pipeline.config.channels, lambda events: alert_context(pipeline, events), resolve)
     _record(pipeline, results)
     failed = [r for r in results if not r.ok]
     return DeliveryReport(len(results) - len(failed), len(failed), tuple(dict.fromkeys(r.error or "" for r in failed)))
+
+
+def _take(pipeline: Pipeline, channels: Collection[str] | None, due_only: bool) -> list[PendingDelivery]:
+    """Lease the rows, so two concurrent runs never send the same alert."""
+    names: list[str | None] = list(channels) if channels is not None else [None]
+    return [row for name in names for row in pipeline.store.pending(name, due_only=due_only, lease=LEASE)]
 
 
 def _record(pipeline: Pipeline, results: Sequence[DeliveryResult]) -> None:

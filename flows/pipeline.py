@@ -48,11 +48,12 @@ class Pipeline:
         """Extract a document's claims, diff each against history, store them and queue alerts."""
         return self.ingest_claims(document, extract_claims(document, self.catalog), alerts=alerts)
 
-    def ingest_claims(self, document: Document, claims: Sequence[Claim], *, alerts: bool = True) -> IngestResult:
+    def ingest_claims(self, document: Document, claims: Sequence[Claim], *, alerts: bool = True,
+                      source_id: str | None = None) -> IngestResult:
         """Store a document with claims already extracted (the flows extract in worker tasks)."""
         tracked = self.normalised(document, claims)
         with self.store.transaction() as tx:
-            article = tx.save_article(document)
+            article = tx.save_article(document, source_id=source_id)
             recorded = [self._record(tx, article.id, claim, alerts) for claim in tracked]
             tx.save_claims(article.id, [c for c in claims if c.metric is None])
         events = tuple(event for event, _ in filter(None, recorded))

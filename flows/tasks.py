@@ -20,10 +20,11 @@ from prefect import task
 from core.config import HttpConfig
 from core.errors import ClaimwatchError, InputError
 from core.periods import LooseDate
-from core.types import Claim, Document, RawPage, SourceState
+from core.types import Claim, Document, SourceState
 from extractors.catalog import load_catalog
 from extractors.claims import extract_claims
 from extractors.text import document_from_html
+from flows.politeness import GlobalHostLimiter
 from sources.archive import ArchiveItem, fetch_memento
 from sources.feeds import FeedEntry, fetch_feed
 from sources.http import HttpClient
@@ -70,9 +71,10 @@ class Extracted:
     document: Document
     claims: list[Claim]
     order: datetime | None = None  # capture time for archived pages; None for live ones
+    relevant: bool = True  # False: a thin entry whose page is not about what we watch (claims left empty)
 
 
-@dataclass(frozen=True)
+@dataclass
 class BatchResult:
     """A batch's documents, the pages skipped as irrelevant, and one error line per failed page."""
 
@@ -82,15 +84,15 @@ class BatchResult:
 
 
 @lru_cache(maxsize=4)
-def http_client(config: HttpConfig) -> HttpClient:
-    """One client per process and config: its connection pool, robots cache and host limiter are shared."""
-    return HttpClient(config)
+def http_client(config: HttpConfig, shared_hosts: bool = False) -> HttpClient:
+    """One client per process and config; ``shared_hosts`` keeps per-host limits on the Prefect server."""
+    return HttpClient(config, limiter=GlobalHostLimiter(config) if shared_hosts else None)
 
 
-def poll(spec: SourceSpec, state: SourceState, http: HttpConfig) -> PollResult:
+def poll(spec: SourceSpec, state: SourceState, http: HttpConfig, shared_hosts: bool = False) -> PollResult:
     """Poll one source by its kind; network trouble comes back as ``error``."""
     try:
-        return POLLERS[spec.kind](http_client(http), spec, state)
+        return POLLERS[spec.kind](http_client(http, shared_hosts), spec, state)
     except ClaimwatchError as exc:
         return PollResult(spec.name, error=str(exc))
 
@@ -98,13 +100,18 @@ def poll(spec: SourceSpec, state: SourceState, http: HttpConfig) -> PollResult:
 def _poll_feed(client: HttpClient, spec: SourceSpec, state: SourceState) -> PollResult:
     """A conditional GET of a feed."""
     feed = fetch_feed(client, spec.url, state)
-    return PollResult(spec.name, feed.entries, feed.warnings, feed.etag, feed.last_modified, feed.not_modified)
+    return PollResult(
+        spec.name, feed.entries, feed.warnings, feed.etag, feed.last_modified, feed.not_modified
+    )
 
 
 def _poll_page(client: HttpClient, spec: SourceSpec, state: SourceState) -> PollResult:
     """A listing page's article links, as entries with no text (so each page proves its relevance)."""
     page = fetch_page(client, spec.url, etag=state.etag, last_modified=state.last_modified)
-    etag, modified = page.headers.get("etag", state.etag), page.headers.get("last-modified", state.last_modified)
+    etag, modified = (
+        page.headers.get("etag", state.etag),
+        page.headers.get("last-modified", state.last_modified),
+    )
     if page.status == 304:
         return PollResult(spec.name, etag=etag, last_modified=modified, not_modified=True)
     entries = [FeedEntry(link, link, link, "", "") for link in listing_links(page) if link != spec.url]
@@ -116,12 +123,12 @@ POLLERS = {"feed": _poll_feed, "page": _poll_page}  # kinds polled on a schedule
 poll_source = task(poll, name="poll-source", retries=0, log_prints=False)
 
 
-def read_page(client: HttpClient, job: PageJob) -> Extracted | None:
-    """Fetch and extract one live page; None when the page turns out not to be about what we watch."""
+def read_page(client: HttpClient, job: PageJob) -> Extracted:
+    """Fetch and extract one live page; a thin entry's page must itself mention a watched term."""
     page = fetch_page(client, job.url)
     document = _document(page.body, job, page.fetched_at)
     if job.check_relevance and not is_relevant(f"{document.title or ''}\n{document.text}", job.terms):
-        return None
+        return Extracted(job, document, [], relevant=False)
     return Extracted(job, document, extract_claims(document, load_catalog()))
 
 
@@ -131,23 +138,25 @@ def _document(body: bytes, job: PageJob, fetched_at: datetime | None) -> Documen
     return dataclasses.replace(document, source=job.canonical, published=document.published or job.published)
 
 
-def fetch_pages(jobs: Sequence[PageJob], http: HttpConfig) -> BatchResult:
+def fetch_pages(jobs: Sequence[PageJob], http: HttpConfig, shared_hosts: bool = False) -> BatchResult:
     """Fetch and extract a batch of live pages; each failure is one error line."""
-    client, result = http_client(http), BatchResult()
+    client, result = http_client(http, shared_hosts), BatchResult()
     for job in jobs:
         try:
             found = read_page(client, job)
         except ClaimwatchError as exc:
             result.errors.append(f"{job.url}: {exc}" if job.url not in str(exc) else str(exc))
             continue
-        if found is None:
-            result = dataclasses.replace(result, irrelevant=result.irrelevant + 1)
-        else:
+        if found.relevant:
             result.extracted.append(found)
+        else:
+            result.irrelevant += 1
     return result
 
 
-fetch_page_batch = task(fetch_pages, name="fetch-pages", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY)
+fetch_page_batch = task(
+    fetch_pages, name="fetch-pages", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY
+)
 
 
 def read_archived(client: HttpClient, item: ArchiveItem) -> Extracted:
@@ -158,8 +167,7 @@ def read_archived(client: HttpClient, item: ArchiveItem) -> Extracted:
         memento = fetch_memento(client, item)
         body, when, url = memento.page.body, memento.capture_time, memento.original_url
     job = PageJob(url, canonical_url(url))
-    fetched = when or None
-    document = _document(body, job, fetched)
+    document = _document(body, job, when)
     return Extracted(job, document, extract_claims(document, load_catalog()), order=when or item.capture_time)
 
 
@@ -171,9 +179,9 @@ def _read_saved(path: Path) -> bytes:
         raise InputError(f"{path}: cannot read saved page ({exc.strerror})") from None
 
 
-def fetch_archived(items: Sequence[ArchiveItem], http: HttpConfig) -> BatchResult:
+def fetch_archived(items: Sequence[ArchiveItem], http: HttpConfig, shared_hosts: bool = False) -> BatchResult:
     """Fetch and extract a batch of archived pages; each failure is one error line."""
-    client, result = http_client(http), BatchResult()
+    client, result = http_client(http, shared_hosts), BatchResult()
     for item in items:
         try:
             result.extracted.append(read_archived(client, item))
@@ -182,10 +190,11 @@ def fetch_archived(items: Sequence[ArchiveItem], http: HttpConfig) -> BatchResul
     return result
 
 
-fetch_archive_batch = task(fetch_archived, name="fetch-archived", retries=TASK_RETRIES,
-                           retry_delay_seconds=TASK_RETRY_DELAY)
+fetch_archive_batch = task(
+    fetch_archived, name="fetch-archived", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY
+)
 
 
 def batched(items: Sequence[PageJob], size: int = PAGE_BATCH) -> list[list[PageJob]]:
     """Consecutive slices of at most ``size`` items."""
-    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]

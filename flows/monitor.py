@@ -1,0 +1,275 @@
+"""The ``monitor`` flow: poll due sources, read new relevant articles, store claims, alert on changes.
+
+::
+
+    sources due ──poll-source (mapped)──▶ entries ──dedupe, skip stored, relevance──▶ page jobs
+    page jobs ──fetch-pages (batches of 20, mapped, retried)──▶ Documents + claims
+    Documents in publication order ──Pipeline.ingest_claims (in the flow)──▶ changes, outbox
+    outbox ──deliver_pending (leased)──▶ channels;  source health saved;  artifacts attached
+
+Resuming after a crash: articles are stored one transaction each and stored ones are never fetched
+again; a feed's validators (ETag, Last-Modified) are saved only after its articles are stored, so a
+crash before that polls the feed in full again instead of getting a 304 and losing the entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from prefect import flow, get_run_logger, unmapped
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from core.config import Config
+from core.periods import LooseDate
+from core.types import ChangeEvent, SourceState
+from flows.delivery import DeliveryReport, deliver_pending
+from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
+from flows.runtime import Runtime, open_runtime, secret_resolver
+from flows.summary import changes_table, events_markdown
+from flows.tasks import BatchResult, Extracted, PageJob, PollResult, batched, fetch_page_batch, poll_source
+from sources.feeds import FeedEntry, dedupe_entries
+from sources.health import SILENCE_FACTOR, is_silent, record_poll
+from sources.registry import SOURCE_KINDS, SourceSpec, load_sources
+from sources.relevance import is_relevant, is_thin
+
+
+@dataclass
+class MonitorSummary:
+    """What one monitor run did, for the artifacts, the CLI and the tests."""
+
+    sources_polled: int = 0
+    not_modified: int = 0
+    unreachable: list[tuple[str, str, str]] = field(default_factory=list)  # (source, url, error)
+    silent: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    new_links: int = 0
+    irrelevant: int = 0
+    pages_fetched: int = 0
+    page_errors: list[str] = field(default_factory=list)
+    articles: int = 0
+    claims: int = 0
+    events: list[ChangeEvent] = field(default_factory=list)
+    alerts_sent: int = 0
+    alerts_failed: int = 0
+    alerts_pending: int = 0
+    delivery_errors: list[str] = field(default_factory=list)
+
+
+@flow(name="monitor", task_runner=thread_runner(), log_prints=False)
+def monitor(
+    config_path: str | None = None, force: bool = False, hold_digests: bool = False
+) -> MonitorSummary:
+    """Poll the due sources (all with ``force``), ingest new articles, deliver alerts, attach a summary."""
+    runtime = open_runtime(config_path)
+    try:
+        if not on_wanted_runner(runtime.config):
+            return rerun_on(
+                monitor, runtime.config, config_path=config_path, force=force, hold_digests=hold_digests
+            )
+        summary = run_monitor(runtime, force=force, hold_digests=hold_digests)
+    finally:
+        runtime.close()
+    log_problems(summary)
+    publish(summary)
+    return summary
+
+
+def run_monitor(runtime: Runtime, *, force: bool = False, hold_digests: bool = False) -> MonitorSummary:
+    """The monitor's steps, inside a flow run (tasks go to the flow's task runner)."""
+    summary, now = MonitorSummary(), datetime.now(UTC)
+    specs = due_sources(runtime, now, force)
+    states = {s.name: runtime.store.source_state(s.name) for s in specs}
+    polls = poll_all(specs, states, runtime.config)
+    jobs = page_jobs(runtime, specs, polls, summary)
+    ingest(runtime, fetch_all(jobs, runtime.config, summary), summary)
+    record_health(runtime, specs, states, polls, now, summary)
+    deliver(runtime, summary, hold_digests)
+    return summary
+
+
+def due_sources(runtime: Runtime, now: datetime, force: bool) -> list[SourceSpec]:
+    """The enabled polled sources, registered, whose next poll has come (all of them with ``force``)."""
+    specs = [
+        s
+        for s in load_sources(runtime.config.sources_file)
+        if s.enabled and SOURCE_KINDS[s.kind].mode == "poll"
+    ]
+    known = {info.id: info.state for info in runtime.store.sources()}
+    for spec in specs:
+        if spec.name not in known:
+            runtime.store.register_source(spec.name, spec.kind, spec.url, spec.interval * 60)
+    return [s for s in specs if force or _is_due(known.get(s.name, SourceState()), now)]
+
+
+def _is_due(state: SourceState, now: datetime) -> bool:
+    """Whether a source's next poll has come."""
+    return state.next_poll is None or state.next_poll <= now
+
+
+def poll_all(specs: Sequence[SourceSpec], states: dict[str, SourceState], config: Config) -> list[PollResult]:
+    """Poll every source in a mapped task; a failing source comes back with its error."""
+    if not specs:
+        return []
+    futures = poll_source.map(
+        list(specs), [states[s.name] for s in specs], unmapped(config.http), unmapped(shares_hosts(config))
+    )
+    return list(futures.result())
+
+
+def page_jobs(
+    runtime: Runtime, specs: Sequence[SourceSpec], polls: Sequence[PollResult], summary: MonitorSummary
+) -> list[PageJob]:
+    """New, relevant links across all feeds: deduplicated, not stored yet, with their watch terms."""
+    by_name = {s.name: s for s in specs}
+    owner: dict[str, str] = {}
+    for result in polls:
+        for entry in result.entries:
+            owner.setdefault(entry.canonical_url, result.source)
+    entries = dedupe_entries(e for r in polls for e in r.entries)
+    stored = set(runtime.store.article_info([e.canonical_url for e in entries]))
+    fresh = [e for e in entries if e.canonical_url not in stored]
+    summary.new_links = len(fresh)
+    jobs = [_job(e, by_name[owner[e.canonical_url]], runtime.config.watch_terms) for e in fresh]
+    summary.irrelevant += sum(1 for j in jobs if j is None)
+    return [j for j in jobs if j is not None]
+
+
+def _job(entry: FeedEntry, spec: SourceSpec, watch_terms: Iterable[str]) -> PageJob | None:
+    """A page job for a relevant entry, a checked job for a thin one, None for an off-topic one."""
+    terms = (*watch_terms, *spec.terms)
+    text = f"{entry.title}\n{entry.summary}"
+    if not is_relevant(text, terms) and not is_thin(text):
+        return None  # a full teaser that never names what we watch: not worth a fetch
+    published = LooseDate(entry.published.date()) if entry.published else None
+    return PageJob(entry.url, entry.canonical_url, spec.name, published, not is_relevant(text, terms), terms)
+
+
+def fetch_all(jobs: Sequence[PageJob], config: Config, summary: MonitorSummary) -> list[Extracted]:
+    """Fetch and extract the pages in mapped batches; count what came back."""
+    if not jobs:
+        return []
+    futures = fetch_page_batch.map(batched(jobs), unmapped(config.http), unmapped(shares_hosts(config)))
+    results: list[BatchResult] = list(futures.result())
+    summary.pages_fetched = len(jobs) - sum(len(r.errors) for r in results)
+    summary.irrelevant += sum(r.irrelevant for r in results)
+    summary.page_errors += [e for r in results for e in r.errors]
+    return [x for r in results for x in r.extracted]
+
+
+def publication_order(extracted: Iterable[Extracted]) -> list[Extracted]:
+    """Oldest publication first; undated pages last (they are usually the newest), then by URL."""
+    return sorted(
+        extracted,
+        key=lambda x: (
+            x.document.published is None,
+            x.document.published.day if x.document.published else date.max,
+            x.job.canonical,
+        ),
+    )
+
+
+def ingest(runtime: Runtime, extracted: Iterable[Extracted], summary: MonitorSummary) -> None:
+    """Store each document with its claims, in publication order, queueing alerts."""
+    for item in publication_order(extracted):
+        result = runtime.pipeline.ingest_claims(
+            item.document, item.claims, alerts=True, source_id=item.job.source
+        )
+        summary.articles += 1
+        summary.claims += sum(1 for c in result.claims if c.metric is not None)
+        summary.events += result.events
+
+
+def record_health(
+    runtime: Runtime,
+    specs: Sequence[SourceSpec],
+    states: dict[str, SourceState],
+    polls: Sequence[PollResult],
+    now: datetime,
+    summary: MonitorSummary,
+) -> None:
+    """Save each polled source's state: validators and success, or its error and back-off."""
+    by_name = {s.name: s for s in specs}
+    for result in polls:
+        spec = by_name[result.source]
+        state = record_poll(
+            states[spec.name],
+            spec,
+            now,
+            error=result.error,
+            etag=result.etag,
+            last_modified=result.last_modified,
+        )
+        runtime.store.save_source_state(spec.name, state)
+        _count_poll(summary, spec, result, is_silent(state, spec, now))
+
+
+def _count_poll(summary: MonitorSummary, spec: SourceSpec, result: PollResult, silent: bool) -> None:
+    """Add one poll to the summary."""
+    summary.sources_polled += 1
+    summary.not_modified += result.not_modified
+    summary.warnings += result.warnings
+    if result.error is not None:
+        summary.unreachable.append((spec.name, spec.url, result.error))
+    if silent:
+        summary.silent.append(spec.name)
+
+
+def deliver(runtime: Runtime, summary: MonitorSummary, hold_digests: bool) -> None:
+    """Send what the outbox holds; with ``hold_digests`` digest channels wait for the digest flow."""
+    channels = [c.name for c in runtime.config.channels if c.mode == "each"] if hold_digests else None
+    report = deliver_pending(runtime.pipeline, secret_resolver(), channels=channels)
+    _count_delivery(summary, report, len(runtime.store.pending(due_only=False)))
+
+
+def _count_delivery(summary: MonitorSummary, report: DeliveryReport, pending: int) -> None:
+    """Add the delivery step to the summary."""
+    summary.alerts_sent, summary.alerts_failed = report.sent, report.failed
+    summary.alerts_pending, summary.delivery_errors = pending, list(report.errors)
+
+
+def log_problems(summary: MonitorSummary) -> None:
+    """Warn in the run's log (the Prefect UI) about each unreachable or silent source and failed page."""
+    logger = get_run_logger()
+    for name, url, error in summary.unreachable:
+        logger.warning("source %s (%s) unreachable: %s", name, url, error)
+    for name in summary.silent:
+        logger.warning("source %s has given nothing for longer than %s intervals", name, SILENCE_FACTOR)
+    for error in summary.page_errors + summary.delivery_errors:
+        logger.warning("%s", error)
+
+
+def publish(summary: MonitorSummary) -> None:
+    """Attach the run's markdown summary and its table of changes to the Prefect run."""
+    create_markdown_artifact(
+        summary_markdown(summary),
+        key="monitor-summary",
+        description="What this monitor run polled, read, found and sent",
+    )
+    create_table_artifact(
+        changes_table(summary.events), key="monitor-changes", description="Changes found in this run"
+    )
+
+
+def summary_markdown(summary: MonitorSummary) -> str:
+    """The run in a few lines of markdown."""
+    s = summary
+    lines = [
+        "# claimwatch monitor run",
+        "",
+        f"- sources polled: {s.sources_polled} ({s.not_modified} not modified, {len(s.unreachable)} failed)",
+        f"- new links: {s.new_links}; pages fetched: {s.pages_fetched}; off-topic: {s.irrelevant}",
+        f"- articles stored: {s.articles}; tracked claims: {s.claims}; changes: {len(s.events)}",
+        f"- alerts sent: {s.alerts_sent}; failed: {s.alerts_failed}; pending: {s.alerts_pending}",
+    ]
+    lines += events_markdown(s.events)
+    lines += _problems("Unreachable sources", [f"{n} ({u}): {e}" for n, u, e in s.unreachable])
+    lines += _problems("Silent sources", s.silent) + _problems("Page errors", s.page_errors)
+    lines += _problems("Delivery errors", s.delivery_errors)
+    return "\n".join(lines) + "\n"
+
+
+def _problems(title: str, lines: Sequence[str]) -> list[str]:
+    """A markdown section listing problems, or nothing when there are none."""
+    return ["", f"## {title}", "", *(f"- {line}" for line in lines)] if lines else []

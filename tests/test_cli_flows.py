@@ -1,0 +1,110 @@
+"""The flow commands: run (in a real subprocess, no internet), backfill, sources; prefect.yaml vs serve."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from support.flows import Article, harness_url, write_config
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.deploy import SCHEDULES, TIMEZONE, deployments
+
+pytestmark = pytest.mark.timeout(180)
+
+ROOT = Path(__file__).resolve().parents[1]
+CLAIMWATCH = Path(sys.executable).parent / "claimwatch"
+UNREACHABLE = [
+    {"name": "gone-feed", "kind": "feed", "url": "http://unreachable.invalid/feed", "interval": 30},
+    {"name": "gone-page", "kind": "page", "url": "https://unreachable.invalid/newsroom", "interval": 60},
+    {"name": "closed-port", "kind": "feed", "url": "http://127.0.0.1:9/feed.xml", "interval": 30},
+]
+
+
+@pytest.fixture(scope="module")
+def prefect() -> str:
+    return harness_url()
+
+
+def test_run_without_internet_reports_each_source_in_one_line(prefect: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", UNREACHABLE)
+    env = {**os.environ, "PREFECT_API_URL": prefect, "CLAIMWATCH_CONFIG": str(config)}
+    env.pop("CLAIMWATCH_DATABASE_URL", None)
+    done = subprocess.run(
+        [str(CLAIMWATCH), "run"], env=env, capture_output=True, text=True, timeout=150, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for source in UNREACHABLE:
+        mine = [line for line in lines if source["name"] in line]
+        assert len(mine) == 1 and "unreachable" in mine[0] and source["url"] in mine[0]
+    assert "baseline: seeded from" in done.stdout  # an empty database gets the baseline first
+    assert (
+        "Flow run" not in done.stdout + done.stderr and "Traceback" not in done.stderr
+    )  # Prefect kept quiet
+
+    result = CliRunner().invoke(app, ["--config", str(config), "sources"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if "gone-feed" in line]
+    assert rows and "never" in rows[0] and "failing" in result.output and " 1 " in rows[0]
+
+
+def test_backfill_command_reads_a_folder_and_resumes(prefect: str, tmp_path: Path) -> None:
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    for n, (day, figure) in enumerate([("2025-06-01", "500 million"), ("2025-01-01", "300 million")]):
+        page = Article(
+            f"/p{n}", f"Qwen at {figure}", day, f"Qwen has passed {figure} downloads, Alibaba Cloud said."
+        )
+        (folder / f"p{n}.html").write_text(page.html(), encoding="utf-8")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", [])
+    runner = CliRunner()
+    first = runner.invoke(app, ["--config", str(config), "backfill", "--dir", str(folder)])
+    again = runner.invoke(app, ["--config", str(config), "backfill", "--dir", str(folder)])
+    history = runner.invoke(app, ["--config", str(config), "history", "qwen.downloads", "--json"])
+    assert first.exit_code == 0, first.output
+    assert "2 items, 0 already stored, 2 pages ingested" in first.output
+    assert "2 items, 2 already stored, 0 pages ingested" in again.output
+    values = [row["value"] for row in yaml.safe_load(history.output)]
+    assert values == ["300000000", "500000000"] or values == [300000000, 500000000]
+
+
+def test_backfill_rejects_a_bad_match_type(prefect: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", [])
+    result = CliRunner().invoke(
+        app, ["--config", str(config), "backfill", "--cdx", "example.com", "--match", "all"]
+    )
+    assert result.exit_code != 0 and "exact, prefix, host, domain" in str(result.exception)
+
+
+def test_prefect_yaml_and_serve_have_the_same_schedules() -> None:
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    declared = {d["name"]: d for d in spec["deployments"]}
+    assert set(declared) == {s.name for s in SCHEDULES}
+    for schedule in SCHEDULES:
+        deployment = declared[schedule.name]
+        crons = [(s["cron"], s["timezone"]) for s in deployment["schedules"]]
+        assert crons == ([(schedule.cron, TIMEZONE)] if schedule.cron else [])
+        assert deployment["work_pool"]["name"] == "claimwatch-pool"
+        module, name = deployment["entrypoint"].split(":")
+        assert getattr(schedule.flow, "name", None) == name
+        assert (ROOT / module).is_file()
+        accepted = set(inspect.signature(schedule.flow.fn).parameters)
+        assert set(deployment["parameters"]) <= accepted and set(schedule.parameters) <= accepted
+        assert all(deployment["parameters"][k] == v for k, v in schedule.parameters.items())
+    assert any("set_working_directory" in str(step) for step in spec["pull"])
+
+
+def test_serve_builds_one_deployment_per_schedule(prefect: str) -> None:
+    built = {d.name: d for d in deployments("/etc/claimwatch.yaml")}
+    assert set(built) == {"monitor", "digest", "backfill"}
+    assert built["monitor"].schedules[0].schedule.cron == "*/30 * * * *"
+    assert built["monitor"].schedules[0].schedule.timezone == TIMEZONE
+    assert not built["backfill"].schedules
+    assert all(d.parameters["config_path"] == "/etc/claimwatch.yaml" for d in built.values())
