@@ -1,0 +1,29 @@
+"""The runtime's secret resolver: environment variables, and Prefect Secret blocks on a real Prefect server."""
+
+from __future__ import annotations
+
+import pytest
+from support.flows import harness_url
+
+from core.config import SecretRef
+from core.errors import ConfigError
+from flows.runtime import secret_resolver
+
+
+def test_environment_secret() -> None:
+    resolve = secret_resolver({"HOOK_SECRET": "whsec_abc"})
+    assert resolve(SecretRef(env="HOOK_SECRET")) == "whsec_abc"
+    with pytest.raises(ConfigError, match="MISSING_SECRET"):
+        resolve(SecretRef(env="MISSING_SECRET"))
+
+
+def test_prefect_secret_block() -> None:
+    harness_url()
+    from prefect.blocks.system import Secret
+
+    Secret(value="s3cret-token-value").save("claimwatch-test-secret", overwrite=True)
+    resolve = secret_resolver({})
+    assert resolve(SecretRef(prefect_block="claimwatch-test-secret")) == "s3cret-token-value"
+    with pytest.raises(ConfigError, match="no-such-block") as info:
+        resolve(SecretRef(prefect_block="no-such-block"))
+    assert "s3cret" not in str(info.value)
