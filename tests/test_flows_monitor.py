@@ -318,7 +318,8 @@ def _crash(*_args: object, **_kwargs: object) -> None:
     raise RuntimeError("killed between storing claims and sending alerts")
 
 
-def test_pages_go_to_a_dask_cluster_when_configured(prefect: str, tmp_path: Path) -> None:
+def test_pages_go_to_a_dask_cluster_when_configured(prefect: str, tmp_path: Path, database_url: str) -> None:
+    """Two Dask worker processes fetch and extract; the flow stores into SQLite or PostgreSQL."""
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
@@ -329,7 +330,7 @@ def test_pages_go_to_a_dask_cluster_when_configured(prefect: str, tmp_path: Path
         serve_site(server)
         config = write_config(
             tmp_path,
-            f"sqlite:///{tmp_path / 'cw.db'}",
+            database_url,
             [feed_source("main", server.url("/feed.xml"))],
             task_runner="dask",
             dask_address=cluster.scheduler_address,
