@@ -38,7 +38,7 @@ baseline_app = typer.Typer(no_args_is_help=True, help="The bundled baseline of s
 alerts_app = typer.Typer(no_args_is_help=True, help="The alert outbox and the notification channels.")
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(alerts_app, name="alerts")
-console = Console()
+console = Console(soft_wrap=True)  # messages stay one line each, for people and for grep
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs instead of a table.")]
 DateOpt = Annotated[Optional[str], typer.Option(help="YYYY-MM-DD, or YYYY-MM when only the month is known.")]
