@@ -166,11 +166,12 @@ def _when(moment: datetime | None) -> str:
 
 
 def print_run(console: Console, summary: Any) -> None:
-    """The monitor run in a few lines; one line per unreachable source."""
+    """The monitor run in a few lines; one line per unreachable source and per page that failed."""
     s = summary
     console.print(
         f"monitor: {s.sources_polled} sources polled ({s.not_modified} not modified, "
-        f"{len(s.unreachable)} unreachable), {s.pages_fetched} pages read, {s.articles} articles stored, "
+        f"{len(s.unreachable)} unreachable), {s.pages_fetched} pages read ({len(s.page_errors)} failed), "
+        f"{s.articles} articles stored, "
         f"{s.claims} claims, {len(s.events)} changes; alerts {s.alerts_sent} sent, "
         f"{s.alerts_pending} pending",
         soft_wrap=True,
@@ -179,6 +180,8 @@ def print_run(console: Console, summary: Any) -> None:
         console.print(f"  unreachable: {name} ({url}): {_one_line(error)}", markup=False, soft_wrap=True)
     for name in [n for n in s.silent if n not in {u[0] for u in s.unreachable}]:
         console.print(f"  silent: {name} has given nothing for longer than usual", markup=False)
+    for error in s.page_errors:  # each names its URL and cause (sources/ and flows/tasks.py word them)
+        console.print(f"  page failed: {_one_line(error)}", markup=False, soft_wrap=True)
     for error in s.delivery_errors:
         console.print(f"  alert not delivered: {_one_line(error)}", markup=False, soft_wrap=True)
 

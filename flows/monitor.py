@@ -176,8 +176,9 @@ def ingest(runtime: Runtime, extracted: Iterable[Extracted], summary: MonitorSum
         result = runtime.pipeline.ingest_claims(
             item.document, item.claims, alerts=True, source_id=item.job.source
         )
-        summary.articles += 1
-        summary.claims += sum(1 for c in result.claims if c.metric is not None)
+        if result.new_article:  # a concurrent run may have stored it first: then it adds nothing here
+            summary.articles += 1
+            summary.claims += sum(1 for c in result.claims if c.metric is not None)
         summary.events += result.events
 
 
