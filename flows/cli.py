@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from alerts.deliver import test_channel
-from alerts.figures import amount, change, figure
+from alerts.figures import change, figure
 from core.errors import ClaimwatchError, InputError
 from core.periods import LooseDate
 from core.types import ChangeKind, Claim, Document
@@ -27,9 +23,10 @@ from extractors.text import load_document
 from flows.baseline import seed_baseline
 from flows.current import standing_values
 from flows.delivery import deliver_pending
-from flows.output import claim_json, dump_json, event_json, number, print_table
+from flows.output import claim_json, dump_json, event_json, print_table
 from flows.report import write_report
-from flows.runtime import Runtime, open_runtime, secret_resolver
+from flows.runtime import Runtime, secret_resolver
+from flows.terminal import command_runtime, console
 from storage import ArticleInfo
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -38,7 +35,6 @@ baseline_app = typer.Typer(no_args_is_help=True, help="The bundled baseline of s
 alerts_app = typer.Typer(no_args_is_help=True, help="The alert outbox and the notification channels.")
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(alerts_app, name="alerts")
-console = Console(soft_wrap=True)  # messages stay one line each, for people and for grep
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs instead of a table.")]
 DateOpt = Annotated[Optional[str], typer.Option(help="YYYY-MM-DD, or YYYY-MM when only the month is known.")]
@@ -51,16 +47,6 @@ def _global(ctx: typer.Context,
                 help="Config file (default: ~/.config/claimwatch/config.yaml).")] = None) -> None:
     """Watch the news about Alibaba Cloud and Qwen and alert when a reported figure changes."""
     ctx.obj = config
-
-
-@contextmanager
-def _runtime(ctx: typer.Context) -> Iterator[Runtime]:
-    """The configured runtime for one command, closed afterwards."""
-    runtime = open_runtime(ctx.obj)
-    try:
-        yield runtime
-    finally:
-        runtime.close()
 
 
 def _date(text: str | None) -> LooseDate | None:
@@ -89,7 +75,7 @@ def extract(
 def baseline_seed(ctx: typer.Context,
                   reset: Annotated[bool, typer.Option(help="Empty the database first.")] = False) -> None:
     """Ingest the bundled seed documents in manifest order; running it again changes nothing."""
-    with _runtime(ctx) as runtime:
+    with command_runtime(ctx) as runtime:
         results = seed_baseline(runtime.pipeline, reset=reset)
         added = sum(len(r.events) for r in results)
         console.print(f"baseline: {len(results)} documents, {added} new facts stored")
@@ -99,7 +85,7 @@ def baseline_seed(ctx: typer.Context,
 def claims(ctx: typer.Context, as_json: JsonOpt = False,
            metric: Annotated[Optional[str], typer.Option(help="Only this metric id.")] = None) -> None:
     """The current value of each metric (one row per metric and forecast flag)."""
-    with _runtime(ctx) as runtime:
+    with command_runtime(ctx) as runtime:
         _print_current(runtime, metric, as_json)
 
 
@@ -146,7 +132,7 @@ def ingest(
     if url and len(paths) > 1:
         raise InputError("--url: names one document, but several PATHs were given")
     documents = [_ingest_document(p, _date(published), url) for p in paths]
-    with _runtime(ctx) as runtime:
+    with command_runtime(ctx) as runtime:
         events = [e for d in documents for e in runtime.pipeline.ingest(d, alerts=not no_alerts).events]
         report = None if no_alerts else deliver_pending(runtime.pipeline, secret_resolver())
     _print_events(events, as_json, "Changes")
@@ -177,7 +163,7 @@ def changes(ctx: typer.Context, as_json: JsonOpt = False,
             kind: Annotated[Optional[ChangeKind], typer.Option(help="Only this kind of change.")] = None) -> None:
     """Recorded change events, oldest first."""
     since_day = _date(since)
-    with _runtime(ctx) as runtime:
+    with command_runtime(ctx) as runtime:
         stored = runtime.store.changes(since=since_day.day if since_day else None, kind=kind)
     _print_events([s.event for s in stored], as_json, "Changes")
 
@@ -185,7 +171,7 @@ def changes(ctx: typer.Context, as_json: JsonOpt = False,
 @app.command()
 def history(ctx: typer.Context, metric: str, as_json: JsonOpt = False) -> None:
     """Every recorded change of one metric, oldest first."""
-    with _runtime(ctx) as runtime:
+    with command_runtime(ctx) as runtime:
         runtime.pipeline.catalog.get(metric)
         stored = runtime.store.history(metric)
     _print_events([s.event for s in stored], as_json, f"History of {metric}")
@@ -194,7 +180,7 @@ def history(ctx: typer.Context, metric: str, as_json: JsonOpt = False) -> None:
 @alerts_app.command("pending")
 def alerts_pending(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Alerts waiting in the outbox, with their last error."""
-    with _runtime(ctx) as runtime:
+    with command_runtime(ctx) as runtime:
         rows = runtime.store.pending(due_only=False)
     if as_json:
         print(dump_json({"id": r.id, "channel": r.channel, "attempts": r.attempts, "last_error": r.last_error,
@@ -210,7 +196,7 @@ def alerts_pending(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @alerts_app.command("retry")
 def alerts_retry(ctx: typer.Context) -> None:
     """Send every pending alert now, whatever its backoff says; failures stay pending."""
-    with _runtime(ctx) as runtime:
+    with command_runtime(ctx) as runtime:
         report = deliver_pending(runtime.pipeline, secret_resolver(), due_only=False)
     console.print(f"alerts: {report.sent} sent, {report.failed} failed")
     for error in report.errors:
@@ -222,7 +208,7 @@ def alerts_retry(ctx: typer.Context) -> None:
 @alerts_app.command("test")
 def alerts_test(ctx: typer.Context) -> None:
     """Send a test message to every configured channel and report each one's result."""
-    with _runtime(ctx) as runtime:
+    with command_runtime(ctx) as runtime:
         channels = runtime.config.channels
     if not channels:
         console.print("alerts: no channels configured")
@@ -241,7 +227,7 @@ def report(ctx: typer.Context,
            since: DateOpt = None) -> None:
     """Write one self-contained HTML report: timelines, changes, conflicts and sources."""
     since_day = _date(since)
-    with _runtime(ctx) as runtime:
+    with command_runtime(ctx) as runtime:
         size = write_report(runtime, out, metrics=metric or None, since=since_day.day if since_day else None)
     console.print(f"report: wrote {out} ({size:,} bytes)")
 
@@ -250,7 +236,7 @@ def _register_flow_commands() -> None:
     """The commands that run Prefect flows live beside the flows (flows/commands.py)."""
     from flows.commands import register  # noqa: PLC0415 - keeps Prefect out of the import of this module
 
-    register(app, _runtime, _print_current, console)
+    register(app)
 
 
 _register_flow_commands()

@@ -8,7 +8,7 @@ Prefect is first imported); claimwatch prints its own summary.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from rich.console import Console
 
 from flows.baseline import seed_baseline
 from flows.output import print_table
+from flows.terminal import command_runtime, config_path, console
 from sources.health import is_silent
 from sources.registry import SourceSpec, load_sources
 from storage import SourceInfo
@@ -45,101 +46,86 @@ def progress(console: Console, what: str) -> Iterator[None]:
         yield
 
 
-def _config_path(ctx: typer.Context) -> str | None:
-    """The --config path as the flows take it."""
-    return str(ctx.obj) if ctx.obj else None
-
-
-def register(
-    app: typer.Typer, runtime_for: Callable[..., Any], print_current: Callable[..., None], console: Console
+def run(
+    ctx: typer.Context,
+    every: Annotated[bool, typer.Option("--all", help="Poll every source, due or not.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log.")] = False,
 ) -> None:
+    """Run the monitor flow once: seed the baseline into an empty database, poll, alert, summarise."""
+    quiet_prefect(verbose)
+    with command_runtime(ctx) as runtime:
+        if runtime.store.is_empty():
+            console.print(f"baseline: seeded from {len(seed_baseline(runtime.pipeline))} documents")
+    from flows.monitor import monitor  # noqa: PLC0415 - Prefect loads only for flow commands
+
+    with progress(console, "monitor: polling sources"):
+        summary = monitor(config_path=config_path(ctx), force=every)
+    print_run(console, summary)
+
+
+def backfill(
+    ctx: typer.Context,
+    urls: Annotated[list[str] | None, typer.Argument(help="Wayback snapshot URLs or live URLs.")] = None,
+    cdx: Annotated[str | None, typer.Option(help="A CDX search, e.g. qwenlm.github.io/blog/.")] = None,
+    match: Annotated[str | None, typer.Option(help="CDX match type: exact, prefix, host, domain.")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="CDX: captures from YYYY-MM-DD.")] = None,
+    to: Annotated[str | None, typer.Option(help="CDX: captures up to YYYY-MM-DD.")] = None,
+    urls_file: Annotated[Path | None, typer.Option("--urls", help="A file of URLs, one a line.")] = None,
+    folder: Annotated[Path | None, typer.Option("--dir", help="A folder of saved HTML pages.")] = None,
+    alerts: Annotated[bool, typer.Option(help="Send one digest per channel of what changed.")] = False,
+    wayback: Annotated[str | None, typer.Option(hidden=True, help="Another Wayback server.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log.")] = False,
+) -> None:
+    """Ingest archived pages in capture order; what is stored already is skipped."""
+    quiet_prefect(verbose)
+    from flows.backfill import WAYBACK_BASE  # noqa: PLC0415
+    from flows.backfill import backfill as backfill_flow  # noqa: PLC0415
+
+    with progress(console, "backfill: reading archived pages"):
+        summary = backfill_flow(
+            urls=urls or [], urls_file=str(urls_file) if urls_file else None,
+            folder=str(folder) if folder else None, cdx_url=cdx, cdx_match=match, cdx_from=from_, cdx_to=to,
+            alerts=alerts, config_path=config_path(ctx), wayback_base=wayback or WAYBACK_BASE,
+        )  # fmt: skip
+    print_backfill(console, summary)
+
+
+def serve(ctx: typer.Context) -> None:
+    """Run the monitor (every 30 minutes) and digest (daily) schedules in this process."""
+    quiet_prefect(verbose=True)  # serving is a long-lived process: its log is what people watch
+    from flows.deploy import serve as serve_all  # noqa: PLC0415
+
+    serve_all(config_path(ctx))
+
+
+def sources(ctx: typer.Context) -> None:
+    """Health of each source: last success, failures, next poll, silence."""
+    with command_runtime(ctx) as runtime:
+        specs = {s.name: s for s in load_sources(runtime.config.sources_file)}
+        infos = runtime.store.sources()
+    rows = [health_row(specs.get(info.id), info, datetime.now(UTC)) for info in infos]
+    known = {i.id for i in infos}
+    rows += [(s.name, s.kind, "never polled", "", "due", "") for s in specs.values() if s.name not in known]
+    print_table(console, "Sources", ["source", "kind", "last success", "failures", "next poll", "status"], rows)
+
+
+COMMANDS = (run, backfill, serve, sources)
+
+
+def register(app: typer.Typer) -> None:
     """Add the flow commands to the CLI app."""
+    for command in COMMANDS:
+        app.command()(command)
 
-    @app.command()
-    def run(
-        ctx: typer.Context,
-        every: Annotated[bool, typer.Option("--all", help="Poll every source, due or not.")] = False,
-        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log.")] = False,
-    ) -> None:
-        """Run the monitor flow once: seed the baseline into an empty database, poll, alert, summarise."""
-        quiet_prefect(verbose)
-        with runtime_for(ctx) as runtime:
-            if runtime.store.is_empty():
-                console.print(f"baseline: seeded from {len(seed_baseline(runtime.pipeline))} documents")
-        from flows.monitor import monitor  # noqa: PLC0415 - Prefect loads only for flow commands
 
-        with progress(console, "monitor: polling sources"):
-            summary = monitor(config_path=_config_path(ctx), force=every)
-        print_run(console, summary)
-
-    @app.command()
-    def backfill(
-        ctx: typer.Context,
-        urls: Annotated[
-            list[str] | None, typer.Argument(help="Wayback snapshot URLs or live URLs.")
-        ] = None,
-        cdx: Annotated[str | None, typer.Option(help="A CDX search, e.g. qwenlm.github.io/blog/.")] = None,
-        match: Annotated[
-            str | None, typer.Option(help="CDX match type: exact, prefix, host, domain.")
-        ] = None,
-        from_: Annotated[str | None, typer.Option("--from", help="CDX: captures from YYYY-MM-DD.")] = None,
-        to: Annotated[str | None, typer.Option(help="CDX: captures up to YYYY-MM-DD.")] = None,
-        urls_file: Annotated[
-            Path | None, typer.Option("--urls", help="A file of URLs, one a line.")
-        ] = None,
-        folder: Annotated[Path | None, typer.Option("--dir", help="A folder of saved HTML pages.")] = None,
-        alerts: Annotated[bool, typer.Option(help="Send one digest per channel of what changed.")] = False,
-        wayback: Annotated[str | None, typer.Option(hidden=True, help="Another Wayback server.")] = None,
-        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log.")] = False,
-    ) -> None:
-        """Ingest archived pages in capture order; what is stored already is skipped."""
-        quiet_prefect(verbose)
-        from flows.backfill import WAYBACK_BASE  # noqa: PLC0415
-        from flows.backfill import backfill as backfill_flow
-
-        with progress(console, "backfill: reading archived pages"):
-            summary = backfill_flow(
-                urls=urls or [],
-                urls_file=str(urls_file) if urls_file else None,
-                folder=str(folder) if folder else None,
-                cdx_url=cdx,
-                cdx_match=match,
-                cdx_from=from_,
-                cdx_to=to,
-                alerts=alerts,
-                config_path=_config_path(ctx),
-                wayback_base=wayback or WAYBACK_BASE,
-            )
-        console.print(
-            f"backfill: {summary.items} items, {summary.skipped_stored} already stored, "
-            f"{summary.pages} pages ingested, {summary.claims} claims, {summary.events} changes"
-        )
-        for error in summary.errors:
-            console.print(f"  failed: {error}", markup=False, soft_wrap=True)
-
-    @app.command()
-    def serve(ctx: typer.Context) -> None:
-        """Run the monitor (every 30 minutes) and digest (daily) schedules in this process."""
-        quiet_prefect(verbose=True)  # serving is a long-lived process: its log is what people watch
-        from flows.deploy import serve as serve_all  # noqa: PLC0415
-
-        serve_all(_config_path(ctx))
-
-    @app.command()
-    def sources(ctx: typer.Context) -> None:
-        """Health of each source: last success, failures, next poll, silence."""
-        with runtime_for(ctx) as runtime:
-            specs = {s.name: s for s in load_sources(runtime.config.sources_file)}
-            infos = runtime.store.sources()
-        rows = [health_row(specs.get(info.id), info, datetime.now(UTC)) for info in infos]
-        rows += [
-            (s.name, s.kind, "never polled", "", "due", "")
-            for s in specs.values()
-            if s.name not in {i.id for i in infos}
-        ]
-        print_table(
-            console, "Sources", ["source", "kind", "last success", "failures", "next poll", "status"], rows
-        )
+def print_backfill(console: Console, summary: Any) -> None:
+    """The backfill run in a line, and one line per failed item."""
+    console.print(
+        f"backfill: {summary.items} items, {summary.skipped_stored} already stored, "
+        f"{summary.pages} pages ingested, {summary.claims} claims, {summary.events} changes"
+    )
+    for error in summary.errors:
+        console.print(f"  failed: {_one_line(error)}", markup=False)
 
 
 def health_row(spec: SourceSpec | None, info: SourceInfo, now: datetime) -> tuple[str, ...]:

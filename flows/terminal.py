@@ -1,0 +1,28 @@
+"""What every CLI command shares: the console, the --config path, and a runtime opened for one command."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+from flows.runtime import Runtime, open_runtime
+
+console = Console(soft_wrap=True)  # messages stay one line each, for people and for grep
+
+
+def config_path(ctx: typer.Context) -> str | None:
+    """The --config path given to the app (or $CLAIMWATCH_CONFIG), as the flows take it."""
+    return str(ctx.obj) if ctx.obj else None
+
+
+@contextmanager
+def command_runtime(ctx: typer.Context) -> Iterator[Runtime]:
+    """The configured runtime for one command, closed afterwards."""
+    runtime = open_runtime(config_path(ctx))
+    try:
+        yield runtime
+    finally:
+        runtime.close()
