@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from core.periods import LooseDate
+from core.periods import LooseDate, Period
 from core.types import Claim, Document, MetricKind
 from extractors.catalog import Catalog, load_catalog
 from extractors.dating import is_projection, owns_period, period_for, row_periods, settled
@@ -31,31 +31,37 @@ from extractors.entities import (
     rival_after,
 )
 from extractors.matching import best_metric
-from extractors.numbers import Mention, find_numbers
+from extractors.numbers import MAX_MAGNITUDE, Mention, find_numbers
 from extractors.periods import NO_PERIOD, PeriodMention, find_periods, next_year, trailing_spans
 from extractors.sentences import Sentence, split_sentences
 from extractors.tables import Table, TableReader
 
-EXTRACTOR_VERSION = "claims-2"  # claims-2: period binding by clause, table columns
+EXTRACTOR_VERSION = "claims-3"  # claims-3: held-out batches 1-9 (traditional Chinese, tables, lists)
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
+SETTLED_DAYS = 90  # results for a period are out within three months; previews come sooner
 _FORECAST_RE = re.compile(
-    r"\b(?:project(?:s|ed|ing|ion|ions)?|forecasts?|forecasting|expects?|expecting|expected to|expectations?|"
-    r"could|would|will|(?-i:may|might)|sees|(?:analysts?|we|they|investors) see|aims?|aiming|plans?|planned|"
+    r"\b(?:project(?:s|ed|ing|ion|ions)?|forecasts?|forecasting|expects?|expecting|expected to|"
+    r"(?<!beat )(?<!beats )(?<!topped )(?<!missed )(?<!exceeded )expectations?|"
+    r"could|would|will|should|likely to|(?-i:may|might)|sees|(?:analysts?|we|they|investors) see|"
+    r"aims?|aiming|plans?|planned|"
     r"planning|targets?|targeting|goals?|"
     r"objective|"
     r"ambition|commit(?:s|ted|ment)?|pledg(?:e|ed|es)|vow(?:ed|s)?|intends?|anticipat\w+|predict\w*|outlook|"
     r"guidance|poised to|on track to|set to|seeks? to|hopes? to|estimates? that|had expected|"
     r"analysts expected|"
     r"consensus|to (?:stay|remain|reach|hit|top|exceed|surpass|grow|rise|climb|double|accelerate))\b"
-    r"|目标|预计|计划|有望|力争|预期|预测|承诺|拟|将(?:达到|超过|突破|投入|投资)",
+    # "beat expectations", "胜预期": measured against a forecast, itself an actual
+    r"|目标|预计|计划|有望|力争|(?<![胜超])(?<!好于|高于|低于|不及|逊于)预期|预测|预料|承诺|拟"
+    r"|(?<![材资饮原燃肥香])料(?:将|会|可|升|增|达|超|在|由)"  # HK press: "市佔率料升至四成"
+    r"|将(?:达到|超过|突破|投入|投资)",
     re.IGNORECASE,
 )
 _REPORTED_RE = re.compile(
     r"\b(?:reported|posted|rose|grew|jumped|climbed|surged|reached|hit|was|were|has|achieved|recorded|"
     r"generated|"
     r"delivered|saw|had|totaled|totalled|passed|surpassed|exceeded|topped|crossed|said|announced|spent|"
-    r"invested|poured)\b"
+    r"invested|poured|holds|held|already|currently|stood|stands)\b"
     r"|录得|实现|达到了",
     re.IGNORECASE,
 )
@@ -67,7 +73,8 @@ _EQUIVALENT_RE = re.compile(
 _BASELINE_RE = re.compile(
     r"\b(?:(?:up|down|rising|falling|accelerating|slowing) from|from|compared (?:with|to)|"
     r"versus|vs\.?)\s*(?:about|roughly|around|approximately|approx\.|nearly|some|an estimated)?\s*$"
-    r"|(?:较|相比)\s*$",
+    # "由2025年上半年的35.8%", not "较去年同期增长34%" (the change itself)
+    r"|(?:较|相比|从|由)(?:(?:19|20)\d{2}年)?[^，。,;；%\d增降升达至长涨跌]{0,12}$",
     re.IGNORECASE,
 )
 _SINCE_CONTEXT_RE = re.compile(
@@ -81,20 +88,26 @@ def extract_claims(document: Document, catalog: Catalog | None = None) -> list[C
     claims: list[Claim] = []
     topic, topic_age, principal = None, TOPIC_REACH + 1, None
     recent: dict[str, str] = {}  # kind ("model", "company") -> the latest such entity named
-    tables = TableReader()
-    for sentence in split_sentences(document.text):
-        table = tables.read(sentence.text)
+    previous: Sentence | None = None
+    sentences = split_sentences(document.text)
+    tables = TableReader([s.text for s in sentences])
+    for index, sentence in enumerate(sentences):
+        table = tables.read(sentence.text, index)
         text = clean((table.prefix if table else "") + sentence.text)
         entities = find_entities(text)
-        if _DIGIT_RE.search(sentence.text) or _has_spelled(sentence.text):
+        if _DIGIT_RE.search(sentence.text) or _has_spelled(text):  # cleaned: "連續" reads as "连续"
             # a table row is about its own label, never the row above it
             fresh = topic if topic_age <= TOPIC_REACH else None
             carried = None if table else (referent(text, recent) if recent else None) or fresh or principal
-            reading = _Reading(document, sentence, text, catalog, table, principal)
+            before = previous.text if previous and previous.paragraph == sentence.paragraph else ""
+            reading = _Reading(document, sentence, text, catalog, table, principal, clean(before))
             claims.extend(_sentence_claims(reading, entities, carried))
-        topic, topic_age = (entities[0].entity, 0) if entities else (topic, topic_age + 1)
+        # a rival named only as a yardstick ("more than Llama's") does not become the topic
+        lead = next((e.entity for e in entities if not e.compared), None)
+        topic, topic_age = (lead, 0) if lead else (topic, topic_age + 1)
         principal = principal or next((e.entity for e in entities if e.entity != OTHER), None)
         recent.update((kind, e.entity) for e in entities for kind in KINDS.get(e.entity, ()))
+        previous = sentence
     return _dedupe(claims)
 
 
@@ -108,6 +121,7 @@ class _Reading:
     catalog: Catalog
     table: Table | None = None
     principal: str | None = None  # the document's first watched entity: what it is about
+    previous: str = ""  # the sentence before, when in the same paragraph: context a short one leans on
 
     @property
     def skip(self) -> int:
@@ -122,13 +136,19 @@ _YEAR_EARLIER_RE = re.compile(
     r"(?:of |a )?(?:last|the previous|a) year|year-earlier)\b",
     re.IGNORECASE,
 )
+# "expand to 42% in 2026, from about 36% today": a baseline said to hold now is a current actual
+_PRESENT_AFTER_RE = re.compile(
+    r"\s*(?:today|now|currently|at present|at the moment)\b|\s*(?:目前|当前|现时)", re.I
+)
 _SPENT_AFTER_RE = re.compile(
     r"\s*(?:already\s+)?(?:spent|invested|poured|reported|recorded|generated)\b", re.IGNORECASE
 )
 _POSSESSOR_RE = re.compile(r"(?:'s|’s|的)?\s*$")
 _QUESTION_RE = re.compile(r"[?？][\"'”’)]*$")
 _SPELLED_HINT_RE = re.compile(
-    r"\b(?:million|billion|trillion|thousand|consecutive|straight|successive|in a row)\b|[万亿萬億]|连续",
+    r"\b(?:million|billion|trillion|thousand|consecutive|straight|successive|in a row|running)\b"
+    r"|[万亿萬億]|连续"
+    r"|[一二三四五六七八九]成",
     re.IGNORECASE,
 )
 
@@ -154,14 +174,20 @@ def _sentence_claims(reading: _Reading, entities: list[EntityMention], carried: 
     periods: list[PeriodMention] | None = None
     out = []
     for index, mention in enumerate(mentions):
-        entity = entity_for(entities, mention.start, carried, back, text)
+        # only a pronoun before the number stands for its subject ("100 million: users of X, at its launch")
+        before_back = back and refers_back(text[: mention.start])
+        entity = entity_for(entities, mention.start, carried, before_back, text)
         if entity is None or entity == OTHER or rival_after(entities, mention.end, text):
             continue
         if periods is None:
             periods = _periods(text, reading.document.published)
         baseline = _is_baseline(text, mention)
         earlier = _year_earlier(reading, mentions, index, periods) if baseline else None
-        history = baseline and (earlier is not None or owns_period(mentions, index, periods, text))
+        history = baseline and (
+            earlier is not None
+            or owns_period(mentions, index, periods, text)
+            or _PRESENT_AFTER_RE.match(text, mention.end) is not None
+        )
         metric_id = None
         if not baseline or history:
             entity, metric_id = _attributed(reading, mentions, index, entities, entity, history, back)
@@ -231,7 +257,9 @@ def _metric(
     """The metric of a number; a baseline measures what the figure before it does ("40%, up from 35.8%")."""
     if history and index and mentions[index - 1].unit == mentions[index].unit:
         index -= 1
-    return best_metric(reading.text, mentions, index, entity, reading.catalog, reading.skip, sure)
+    return best_metric(
+        reading.text, mentions, index, entity, reading.catalog, reading.skip, sure, reading.previous
+    )
 
 
 def _is_baseline(text: str, mention: Mention) -> bool:
@@ -303,6 +331,10 @@ def _claim(
         or is_projection(period, document.published, kind)
     )
     period = settled(found, forecast, document.published)
+    if forecast and kind != MetricKind.TARGET and _long_past(period, document.published):
+        forecast = False  # "its share, 35.8% in the first half of 2025, to reach 45%": a known result
+    if period is not None and metric_id and catalog.rules[metric_id].streak:
+        period = _quarter_of(period)  # a count of quarters "through September" runs through that quarter
     return Claim(
         metric=metric_id,
         entity=catalog.metrics[metric_id].entity if metric_id else entity,
@@ -320,6 +352,18 @@ def _claim(
         stated_unit=mention.stated_unit,
         extractor_version=EXTRACTOR_VERSION,
     )
+
+
+def _long_past(period: Period | None, published: LooseDate | None) -> bool:
+    """True when a period ended so long before publication that its figures had been reported."""
+    return period is not None and published is not None and (published.day - period.end).days > SETTLED_DAYS
+
+
+def _quarter_of(period: Period) -> Period:
+    """The calendar quarter a month falls in; any other period as it is."""
+    if len(period.label) != len("2025-09") or "-Q" in period.label or "-H" in period.label:
+        return period
+    return Period.quarter(period.start.year, (period.start.month - 1) // 3 + 1)
 
 
 def _column_period(reading: _Reading, mention: Mention, periods: list[PeriodMention]) -> PeriodMention | None:
@@ -347,7 +391,7 @@ def _is_forecast(text: str, mention: Mention) -> bool:
 
 def _tidy(value: Decimal) -> Decimal:
     """A Decimal without trailing zeros or exponent noise ("22300000000.0" → 22300000000)."""
-    if value == value.to_integral_value():
+    if value == value.to_integral_value() and value.adjusted() < MAX_MAGNITUDE:
         return value.quantize(Decimal(1))
     return value.normalize()
 

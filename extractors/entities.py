@@ -13,8 +13,16 @@ _TICKER_RE = re.compile(
 )
 # Hong Kong and Taiwan outlets write traditional characters; cues and names are written simplified, so the
 # characters they use are mapped one for one ("阿里雲" -> "阿里云", "連續九個季度" -> "连续九个季度").
-_TRADITIONAL = "雲億萬營長載連續個語場額資開數據產關問義達過計劃預測標礎設幣錄較對與為於這來將際團業務華騰訊發戶選擴"
-_SIMPLE = "云亿万营长载连续个语场额资开数据产关问义达过计划预测标础设币录较对与为于这来将际团业务华腾讯发户选扩"
+_TRADITIONAL = (
+    "雲億萬營長載連續個語場額資開數據產關問義達過計劃預測標礎設幣錄較對與為於這來將際"
+    "團業務華騰訊發戶選擴佔總應實現調價財內線佈週兩電單門統網動員會體東後從們區變轉報"
+    "頭戰競爭優勢強級領導創賣買購貨豐衝勝績遜"
+)
+_SIMPLE = (
+    "云亿万营长载连续个语场额资开数据产关问义达过计划预测标础设币录较对与为于这来将际"
+    "团业务华腾讯发户选扩占总应实现调价财内线布周两电单门统网动员会体东后从们区变转报"
+    "头战竞争优势强级领导创卖买购货丰冲胜绩逊"
+)
 _SIMPLIFIED = str.maketrans(_TRADITIONAL, _SIMPLE)
 _TRADITIONAL_RE = re.compile(f"[{_TRADITIONAL}]")
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -36,6 +44,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("qwen", re.compile(r"\bQwen|Tongyi Qianwen|Tongyi|通义千问|千问|通义")),
+    # Alibaba's other businesses are not the group as a whole: "Alibaba International Digital Commerce"
+    (
+        OTHER,
+        re.compile(r"Alibaba International(?: Digital Commerce)?(?: Group)?|阿里(?:巴巴)?国际(?:数字商业)?"),
+    ),
     ("alibaba", re.compile(r"\bAlibaba|阿里巴巴|阿里(?!云)|\bBABA\b")),
     (
         OTHER,
@@ -47,14 +60,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"Taobao|Tmall|Alipay|Ant Group|Quark|DingTalk|Youku|Amap|UCWeb|Lazada|AliExpress|Cainiao|Llama|"
             r"China Mobile|China Telecom|China Unicom|IBM|SAP|Samsung|TikTok|Douyin|WeChat)\b|"
             r"腾讯|百度|华为|字节|火山引擎|豆包|微软|谷歌|亚马逊|英伟达|苹果|小米|美团|拼多多|快手|淘宝|天猫|支付宝|蚂蚁|"
-            r"夸克|钉钉|优酷|高德|移动云|天翼云|联通云|智谱|月之暗面|深度求索|元宝"
+            r"夸克|钉钉|优酷|高德|移动云|天翼云|联通云|智谱|月之暗面|深度求索|元宝|淘天|饿了么|菜鸟|闲鱼|盒马"
         ),
     ),
 ]
 # One pass over a sentence: at each position the first (most specific) alternative wins.
 # The lookahead on first characters lets the engine skip most positions at once (names start with a capital
 # letter or one of these Chinese characters).
-_FIRST_CHARS = "A-Z阿通千云腾百华字火豆微谷亚英苹小美拼快淘天支蚂夸钉优高移联智月深元"
+_FIRST_CHARS = "A-Z阿通千云腾百华字火豆微谷亚英苹小美拼快淘天支蚂夸钉优高移联智月深元饿菜闲盒"
 _ANY_NAME_RE = re.compile(
     f"(?=[{_FIRST_CHARS}])(?:"
     + "|".join(f"(?P<e{i}>{p.pattern})" for i, (_, p) in enumerate(_PATTERNS))
@@ -76,16 +89,16 @@ _RELATIVE_RE = re.compile(r"^\s*,?\s*(?:which|that|who)\s+(?:[\w-]+\s+){0,4}$", 
 _RIVAL_AFTER_RE = re.compile(r"^\s*(?:for|at|by|held by|from)\s+(?:the\s+)?$", re.I)
 _OWNED_RE = re.compile(r"^(?:\s+(?:Cloud|Engine|AI))?(?:\s*(?:[(（:]|\bat\b)\s*|['’]s\s+)$")
 _PRONOUN_RE = re.compile(
-    r"\b(?:it|its|we|our|the company|the firm|the group|the e-commerce giant|the tech giant|"
-    r"the cloud unit|the unit|the model|the models|the series|the family)\b|该公司|公司|其|集团|我们",
+    r"\b(?:it|its|we|our|the company|the firm|the group|the e-commerce giant|the tech giant|management|"
+    r"the cloud unit|the unit|the model|the models|the series|the family)\b|该公司|公司|其|集团|我们|管理层",
     re.I,
 )
 # A definite description names the kind of thing it refers back to: the latest entity of that kind.
 _KIND_NOUN_RE = re.compile(
     r"\b(?P<model>the (?:new )?models?|the series|the family|该模型)\b"
     r"|\b(?P<unit>the (?:cloud )?(?:unit|division|arm|segment)|the cloud business)\b"
-    r"|\b(?P<company>the company|the firm|the group|the e-commerce giant|the tech giant|we|our)\b"
-    r"|(?P<zh_company>该公司|我们)",
+    r"|\b(?P<company>the company|the firm|the group|the e-commerce giant|the tech giant|we|our|management)\b"
+    r"|(?P<zh_company>该公司|我们|管理层)",
     re.I,
 )
 # The kinds of thing each watched entity can be referred back to as.
@@ -174,7 +187,7 @@ def entity_for(
         return before[-1].entity
     if back and carried is not None:
         return carried
-    after = [m for m in mentions if m.start >= position]
+    after = [m for m in mentions if m.start >= position and not m.compared]
     return after[0].entity if after else carried
 
 

@@ -17,7 +17,10 @@ from extractors.sentences import CLAUSE_RE, LEFT_CLAUSE_RE
 LOCAL_REACH = 80  # chars either side of a number that still read as its own clause
 WIDE_REACH = 160  # how far back a subject ("AI Cloud revenue rising 34% ... to RMB39.8 billion") may sit
 FORBID_REACH = 40  # a contrary cue this close to the number vetoes a metric
+CLAUSE_SCAN = 240  # how far before a far cue its clause may begin (bounds the work per number)
 _GLOSS_RE = re.compile(r"\s*[—–:]\s|\s+-\s")
+_ASIDE_AFTER_RE = re.compile(r"\s*[(（][^()（）]{0,40}[)）]")
+_AND_RE = re.compile(r"\s(?:and|as well as)\s|[和及]")
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,15 @@ def _windows(text: str, mentions: list[Mention], index: int, reach: int = WIDE_R
     following = mentions[index + 1].start if index + 1 < len(mentions) else len(text)
     high = min(following, mention.end + LOCAL_REACH)
     gloss = _GLOSS_RE.match(text, mention.end)  # "34% — Alibaba Cloud's revenue growth": the dash defines
-    stop = CLAUSE_RE.search(text, gloss.end() if gloss else mention.end, high)
+    # a bracketed aside ("380 billion yuan ($53 billion) that Alibaba has committed") does not end the clause
+    aside = gloss or _ASIDE_AFTER_RE.match(text, mention.end)
+    stop = CLAUSE_RE.search(text, aside.end() if aside else mention.end, high)
     after = text[mention.end : stop.start() if stop else high]
     wide = text[max(0, mention.start - reach) : mention.start]
-    own = ((clause_start, mention.start), (mention.end, mention.end + min(len(after), FORBID_REACH)))
+    # a contrary cue after "and" is another item's ("recognition in 19 languages and speech generation in 10")
+    joined = _AND_RE.search(after)
+    reach_after = min(joined.start() if joined else len(after), FORBID_REACH)
+    own = ((clause_start, mention.start), (mention.end, mention.end + reach_after))
     near = (max(0, mention.start - FORBID_REACH), mention.start)
     return [
         _Window(clause, after, own, 1, mention.start),
@@ -60,15 +68,21 @@ def best_metric(
     catalog: Catalog,
     skip: int = 0,
     sure: bool = True,
+    previous: str = "",
 ) -> str | None:
     """The catalog metric this number states, or None when it matches none.
 
-    A table cell's cues may sit anywhere in the caption and header above it (``skip`` characters).
+    A table cell's cues may sit anywhere in the caption and header above it (``skip`` characters). A rule's
+    sentence-wide `context` may also be met by the previous sentence of the paragraph (``previous``).
     """
     mention = mentions[index]
     best: tuple[int, int, int] | None = None
     chosen = None
-    rules = [(mid, rule) for mid, rule in catalog.rules.items() if _admissible(rule, mention, entity, text)]
+    rules = [
+        (mid, rule)
+        for mid, rule in catalog.rules.items()
+        if _admissible(rule, mention, entity, text, previous)
+    ]
     if not rules:
         return None
     for window in _windows(text, mentions, index, max(WIDE_REACH, mentions[index].start if skip else 0)):
@@ -84,15 +98,15 @@ def best_metric(
     return None
 
 
-def _admissible(rule: MatchRule, mention: Mention, entity: str, text: str) -> bool:
-    """Unit, entity, streak and sentence context allow this metric."""
+def _admissible(rule: MatchRule, mention: Mention, entity: str, text: str, previous: str = "") -> bool:
+    """Unit, entity, streak and sentence (or previous sentence) context allow this metric."""
     return (
         mention.unit in rule.units
         and entity in rule.about
         and mention.streak == rule.streak
         and (rule.least is None or mention.value >= rule.least)
         and (rule.most is None or mention.value <= rule.most)
-        and all(p.search(text) for p in rule.context)
+        and all(p.search(text) or p.search(previous) for p in rule.context)
     )
 
 
@@ -114,8 +128,9 @@ def _fit(rule: MatchRule, window: _Window, text: str, entity: str) -> int | None
 
 def _vetoed_back_to(rule: MatchRule, text: str, cue: int, at: int) -> bool:
     """True when a contrary cue sits in the clause of a far cue, or between it and the number."""
-    breaks = [m.end() for m in LEFT_CLAUSE_RE.finditer(text, 0, cue)]
-    start = breaks[-1] if breaks else 0
+    low = max(0, cue - CLAUSE_SCAN)
+    breaks = [m.end() for m in LEFT_CLAUSE_RE.finditer(text, low, cue)]
+    start = breaks[-1] if breaks else low
     return any(p.search(text, start, at) for p in rule.forbid)
 
 

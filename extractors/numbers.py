@@ -87,8 +87,8 @@ _SPELLED_RE = re.compile(
 )
 # "nine consecutive quarters", "ninth straight quarter", "9th consecutive": streak counts
 _STREAK_RE = re.compile(
-    r"\b(?P<word>[a-z]+|\d+(?:st|nd|rd|th)?)(?P<tail>\s+(?:consecutive|straight|successive)\b"
-    r"|(?=\s+(?:quarters?|years?|months?)\s+in\s+a\s+row\b))",  # "the ninth quarter in a row"
+    r"\b(?P<word>[a-z]+|\d+(?:st|nd|rd|th)?)(?P<tail>:?\s+(?:consecutive|straight|successive)\b"
+    r"|(?=\s+(?:quarters?|years?|months?)\s+(?:in\s+a\s+row|running)\b))",  # "the ninth quarter in a row"
     re.IGNORECASE,
 )
 _ZH_DIGITS = {
@@ -109,11 +109,14 @@ _ZH_RE = re.compile(
     r"(?P<num>[零〇一二两三四五六七八九十百千]+)(?:(?P<zscale>万亿|亿|萬|億|万)(?P<plus2>多|余)?"
     r"(?P<cur3>美元|元)?|(?P<quarters>个季度))"
 )
+# 成 counts tenths only when it ends the phrase: not 成本, 成为, 成交, nor the idiom 一成不变
+_TENTHS_RE = re.compile(r"(?<![一二三四五六七八九十百千万亿\d])(?P<num>[一二三四五六七八九])成(?P<half>半)?"
+                        r"(?=[。，、；！？,.;!?\s)）]|$|以上|左右|多|的|份额|市场)")
 _ZH_STREAK_RE = re.compile(r"连续第?(?P<num>[零一二两三四五六七八九十\d]+)(?=个?季度)")
 
 # Spelled, Chinese-numeral and streak forms all carry one of these; sentences without them skip those passes.
 _WORDS_HINT_RE = re.compile(
-    r"illion|thousand|consecutive|straight|successive|in a row|[万亿萬億]|季度", re.IGNORECASE
+    r"illion|thousand|consecutive|straight|successive|in a row|running|[万亿萬億]|季度", re.IGNORECASE
 )
 SCALES = {
     "trillion": 10**12,
@@ -179,7 +182,8 @@ _QUALIFIER_BEFORE = [
         Qualifier.OVER,
         re.compile(
             r"(?:over|more than|above|in excess of|upwards of|north of|beyond|past|exceed(?:ed|s|ing)?|"
-            r"surpass(?:ed|es|ing)?|top(?:ped|s|ping)?|pass(?:ed|ing)|cross(?:ed|ing)|突破|超过|超|逾|多于|高于)\s*$",
+            r"surpass(?:ed|es|ing)?|top(?:ped|s|ping)?|pass(?:ed|ing)|cross(?:ed|ing)|"
+            r"突破|冲破|超过|超|逾|多于|高于)\s*$",
             re.I,
         ),
     ),
@@ -192,6 +196,14 @@ _QUALIFIER_BEFORE = [
         ),
     ),
 ]
+_TRAILING_SPACE = r"\s*$"
+# All of the above in one pattern, searched once per number (the leftmost, longest phrase wins:
+# "no less than" over "less than").
+_QUALIFIER_BEFORE_RE = re.compile(
+    "|".join(f"(?P<{q.name}>{p.pattern.removesuffix(_TRAILING_SPACE)})" for q, p in _QUALIFIER_BEFORE)
+    + r"(?=\s*$)",
+    re.I,
+)
 _QUALIFIER_AFTER = [
     (Qualifier.OVER, re.compile(r"^\s*(?:plus\b|以上|多)")),
     (Qualifier.AT_LEAST, re.compile(r"^\s*or more\b", re.I)),
@@ -203,10 +215,12 @@ _NOISE_BEFORE_RE = re.compile(
     r"(?:[A-Za-z][-.]?|\d[-.]|[:/#@]|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s|"
     r"\b(?:v|version|Apache|Python|iOS|Android|Windows|Gemini|GPT|Claude|Llama|Qwen|DeepSeek|Kimi|GLM|ERNIE|"
     r"Grok|Mistral|Phi|Gemma|Wan|S&P|Nasdaq|Fortune|Top|top|No\.|Section|Article|Chapter|Figure|Table|page|"
-    r"Speaker|Episode|Season|Level|Stage|Phase|Series|Round|Gen|CVE|ISO|RFC)\s)$"
+    r"Speaker|Episode|Season|Level|Stage|Phase|Series|Round|Gen|CVE|ISO|RFC)\s|"
+    r"(?:千问|通义|文心|混元|盘古|星火)\s?)$"  # "千问3.5", "文心4.5": a model version
 )
 _NOISE_AFTER_RE = re.compile(
-    r"^(?:[-‑]?[A-Za-z](?<!%)|\.\d|\.(?:HK|SS|SZ|SH|T|N|O)\b|:\d|/\d|\s?(?:年|月|日|号|时|点|分钟|秒)|"
+    r"^(?:\ufe0f?\u20e3|"  # "1️⃣": a keycap list marker
+    r"[-‑]?[A-Za-z](?<!%)|\.\d|\.(?:HK|SS|SZ|SH|T|N|O)\b|:\d|/\d|\s?(?:年|月|日|号|时|点|分钟|秒)|"
     r"\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\b|"
     r"\s*(?:posts?|followers?|following|likes?|comments?|views?|shares? of stock|subscribers?|replies|"
     r"reposts?|"
@@ -223,6 +237,7 @@ _BARE_AFTER_RE = re.compile(
 _NAME_BEFORE_RE = re.compile(r"\b[A-Z][A-Za-z]+\s$")
 _NAME_AFTER_RE = re.compile(r"^\s*(?:[,.;:)\]]|$)")
 _LONG_ID_DIGITS = 8  # bare digit runs this long are ids or phone numbers, not quantities
+MAX_MAGNITUDE = 18  # decimal exponent: no quantity an article states reaches 10**18 (world GDP: ~10**14 USD)
 
 
 @dataclass(frozen=True)
@@ -245,9 +260,13 @@ def find_numbers(text: str) -> list[Mention]:
     found = _digit_mentions(text)
     if _WORDS_HINT_RE.search(text):
         found += _spelled_mentions(text) + _chinese_mentions(text) + _streak_mentions(text)
+    if "成" in text:
+        found += _tenths_mentions(text)
     found.sort(key=lambda m: (m.start, -m.end))
     kept: list[Mention] = []
     for mention in found:
+        if mention.value.adjusted() >= MAX_MAGNITUDE:
+            continue  # a digit run this long is an id, a hash or noise, and would not survive arithmetic
         if kept and mention.start < kept[-1].end and not _same_range(kept[-1], mention):
             continue
         kept.append(mention)
@@ -349,9 +368,9 @@ def _qualifier(text: str, start: int, end: int, match: re.Match[str] | None = No
     if match is not None and (match.group("plus") or match.group("plus2")):
         return Qualifier.OVER
     before, after = text[max(0, start - 24) : start], text[end : end + 12]
-    for qualifier, pattern in _QUALIFIER_BEFORE:
-        if pattern.search(before):
-            return qualifier
+    found = _QUALIFIER_BEFORE_RE.search(before)
+    if found is not None and found.lastgroup:
+        return Qualifier[found.lastgroup]
     for qualifier, pattern in _QUALIFIER_AFTER:
         if pattern.match(after):
             return qualifier
@@ -445,6 +464,16 @@ def _chinese_mentions(text: str) -> list[Mention]:
                 scaled=True,
             )
         )
+    return out
+
+
+def _tenths_mentions(text: str) -> list[Mention]:
+    """Shares in tenths: 四成 -> 40%, 三成半 -> 35% ("市占率升至四成")."""
+    out = []
+    for match in _TENTHS_RE.finditer(text):
+        value = Decimal(_ZH_DIGITS[match.group("num")] * 10 + (5 if match.group("half") else 0))
+        qualifier = _qualifier(text, match.start(), match.end())
+        out.append(Mention(value, "percent", qualifier, match.start(), match.end(), scaled=True))
     return out
 
 

@@ -9,6 +9,7 @@ from datetime import date
 
 from core.periods import LooseDate, Period
 
+REPORTING_LAG_DAYS = 40  # quarterly results come out four to eight weeks after a quarter closes
 FISCAL_YEAR_END_MONTH = 3  # Alibaba's fiscal year ends 31 March: fiscal Q1 of FY2026 is April-June 2025
 _MONTHS = {
     m: i + 1
@@ -164,10 +165,18 @@ def _fiscal_year_ended(m: re.Match[str], ref: LooseDate | None) -> Period | None
 
 
 @_rule(
-    r"截至(?P<year>20\d{2})\s*年\s*(?P<month>1[0-2]|0?[1-9])\s*月\s*\d{1,2}\s*日\s*止?的?\s*(?:季度|三个月|第.季度)"
+    r"截至(?:(?P<year>20\d{2})\s*年\s*)?(?P<month>1[0-2]|0?[1-9])\s*月\s*(?:\d{1,2}\s*日|底|末)?\s*止?的?\s*"
+    r"(?:季度|三个月|第.季度)"
 )
 def _quarter_ended_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
-    return Period.quarter(int(m["year"]), _month_quarter(int(m["month"])))
+    """"截至2025年9月30日止季度"; without a year ("截至6月底的季度"), the latest such quarter ended."""
+    quarter = _month_quarter(int(m["month"]))
+    if m["year"]:
+        return Period.quarter(int(m["year"]), quarter)
+    if ref is None:
+        return None
+    this_year = Period.quarter(ref.day.year, quarter)
+    return this_year if this_year.end <= ref.day else Period.quarter(ref.day.year - 1, quarter)
 
 
 @_rule(
@@ -198,8 +207,8 @@ def _fiscal_quarter_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None
 
 
 @_rule(
-    rf"\b(?:quarter|three months)\s+(?:ended|ending|to|through)\s+(?:in\s+)?{_MONTH}"
-    rf"(?:\s+\d{{1,2}})?(?:,?\s+{_YEAR})?"
+    rf"\b(?:quarter|three months)\s+(?:ended|ending|to|through)\s+(?:in\s+)?(?:\d{{1,2}}\s+)?{_MONTH}"
+    rf"(?:\s+\d{{1,2}})?(?:,?\s+{_YEAR})?"  # "September 30, 2025" or "31 December 2024"
 )
 def _quarter_ended(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     quarter = _month_quarter(_MONTHS[m["month"].lower()])
@@ -252,13 +261,15 @@ def _numbered_quarter(year: int | None, quarter: int, ref: LooseDate | None) -> 
 
 
 @_rule(
-    rf"\b(?:fiscal\s+{_ORD.replace('ord', 'ford')}|{_ORD.replace('ord', 'ford2')}\s+fiscal)[\s-]+quarter",
+    rf"\b(?:fiscal\s+{_ORD.replace('ord', 'ford')}|{_ORD.replace('ord', 'ford2')}\s+fiscal)[\s-]+quarter"
+    r"|\bfiscal\s+Q(?P<fq>[1-4])\b(?!\s*(?:FY)?'?\d)",  # "fiscal Q2", with no year after it
     fiscal=True,
 )
 def _fiscal_quarter_no_year(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    """The latest fiscal quarter of that number to have ended by publication."""
     if ref is None:
         return None
-    fq = _ORDINAL_Q[(m["ford"] or m["ford2"]).lower()]
+    fq = int(m["fq"]) if m["fq"] else _ORDINAL_Q[(m["ford"] or m["ford2"]).lower()]
     ended = [
         p
         for p in (_fq(fq, y) for y in (ref.day.year + 1, ref.day.year, ref.day.year - 1))
@@ -344,21 +355,31 @@ def _month(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     return _year(m, ref, "m", _MONTHS[name])
 
 
-@_rule(r"\b(?P<rel>last|this|previous|past|latest|most recent)\s+quarter\b|本季度|上一?季度")
+@_rule(r"\b(?P<rel>last|this|previous|past|latest|most recent)\s+quarter\b|本季度|上一?季度|上季")
 def _relative_quarter(m: re.Match[str], ref: LooseDate | None) -> Period | None:
-    """The latest quarter ended at publication: results news says "this quarter" of the quarter it reports."""
+    """The latest quarter reported at publication: results news says "this quarter" of the quarter it reports.
+
+    A quarter that closed only days before publication has no results yet, so "last quarter" written on
+    January 5 is the September quarter.
+    """
     if ref is None:
         return None
     current = _month_quarter(ref.day.month)
-    return Period.quarter(ref.day.year - (current == 1), 4 if current == 1 else current - 1)
+    latest = Period.quarter(ref.day.year - (current == 1), 4 if current == 1 else current - 1)
+    if (ref.day - latest.end).days < REPORTING_LAG_DAYS:
+        first = latest.start.month == 1
+        return Period.quarter(latest.start.year - first, 4 if first else (latest.start.month - 1) // 3)
+    return latest
 
 
-@_rule(r"\b(?P<rel>last|this)\s+year\b|(?P<zh>去年|今年)")
+# not the comparison base of a change: "the same period last year", "去年同期"
+@_rule(r"(?<!period )(?<!quarter )(?<!time )\b(?P<rel>last|this|next)\s+year\b|(?P<zh>去年(?!同期)|今年|明年)")
 def _relative_year(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    """Last, this or next year, counted from the publication date."""
     if ref is None:
         return None
-    last = (m["rel"] or "").lower() == "last" or m["zh"] == "去年"
-    return Period.year(ref.day.year - last)
+    word = (m["rel"] or m["zh"]).lower()
+    return Period.year(ref.day.year + {"last": -1, "去年": -1, "next": 1, "明年": 1}.get(word, 0))
 
 
 # "early 2026", "mid-2025", "late 2025": a part of the year, not the year; these phrases date nothing.

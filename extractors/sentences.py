@@ -12,6 +12,8 @@ _END_RE = re.compile(
     r"|(?<=[。！？；!?])[”’」』）]*"
     r"|\n+"
 )
+MAX_SENTENCE_CHARS = 1200  # longer runs (pages without stops) are cut at a clause: bounded work per sentence
+_CUT_RE = re.compile(r"[,;，；、：]\s*|\s+")
 # Abbreviations after which a full stop does not end the sentence.
 _ABBREV_RE = re.compile(
     r"(?:\b(?:approx|Mr|Mrs|Ms|Dr|Prof|Inc|Corp|Ltd|Co|St|vs|est|No|Nos|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|"
@@ -19,8 +21,12 @@ _ABBREV_RE = re.compile(
 )
 
 
-# Where a clause ends: punctuation, a spaced dash, a contrast word.
-CLAUSE_RE = re.compile(r"[,;，；：()（）]|\s[—–-]\s|[—–](?=\s)|\b(?:while|whereas|but)\b")
+# Where a clause ends: punctuation, a spaced dash, a contrast word, a space between Chinese characters
+# (headlines separate clauses so: "衍生模型超20万 开发者达1600万").
+CLAUSE_RE = re.compile(
+    r"[,;，；：()（）]|\s[—–-]\s|[—–](?=\s)|\b(?:while|whereas|but)\b"
+    r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
+)
 # Before a number "and" also opens its clause: "... revenue in 2026 and achieve a 60% market share".
 LEFT_CLAUSE_RE = re.compile(CLAUSE_RE.pattern + r"|\band\b|[并而且]")
 
@@ -51,6 +57,21 @@ def split_sentences(text: str) -> list[Sentence]:
 
 
 def _append(out: list[Sentence], text: str, start: int, end: int, paragraph: int) -> None:
+    """Add text[start:end] trimmed of whitespace, when anything is left; overlong runs in pieces."""
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = _cut(text, start, start + MAX_SENTENCE_CHARS)
+        _add(out, text, start, cut, paragraph)
+        start = cut
+    _add(out, text, start, end, paragraph)
+
+
+def _cut(text: str, start: int, limit: int) -> int:
+    """Where to cut an overlong run: after its second half's last clause mark or space, else at the limit."""
+    cuts = [m.end() for m in _CUT_RE.finditer(text, start + MAX_SENTENCE_CHARS // 2, limit)]
+    return cuts[-1] if cuts and cuts[-1] < limit else limit
+
+
+def _add(out: list[Sentence], text: str, start: int, end: int, paragraph: int) -> None:
     """Add text[start:end] trimmed of whitespace, when anything is left."""
     chunk = text[start:end]
     stripped = chunk.strip()

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from extractors.entities import clean
 from extractors.numbers import CURRENCIES, Mention
 
 _RULE_RE = re.compile(r"^\|[\s|:-]+$")
@@ -32,6 +33,10 @@ _SCALES = {
     "亿": 10**8,
 }
 _ZH_CURRENCY = {"元": "CNY", "美元": "USD", "港元": "HKD"}
+# A table whose rows add up to "Total revenue" is a revenue table, even when no caption says so.
+_TOTAL_REVENUE_ROW_RE = re.compile(
+    r"^\|\s*(?:total\s+|net\s+)*revenues?\s*\||^\|\s*(?:总|總)?(?:收入|营收|營收)\s*\|", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -43,11 +48,13 @@ class Table:
     currency: str | None = None  # ISO code of bare amounts, when the table declares one
     multiplier: int = 1
     row: str = ""
+    measure: str = ""  # what the rows measure when only the table's total row says so ("revenue")
 
     @property
     def prefix(self) -> str:
         """Text read before the row, so cues in the caption and header reach its figures."""
-        return f"{self.caption} :: {self.header} :: "
+        measure = f"{self.measure} :: " if self.measure else ""
+        return f"{self.caption} :: {self.header} :: {measure}"
 
     def scaled(self, mention: Mention) -> Mention:
         """A bare figure in the table's declared unit ("39,824" in RMB million -> 39824000000 CNY)."""
@@ -75,22 +82,33 @@ class Table:
 class TableReader:
     """Follows a document line by line and says, for each table data row, what it is read against."""
 
-    def __init__(self) -> None:
+    def __init__(self, lines: list[str] | None = None) -> None:
+        self._lines = lines or []  # the document's lines, so a header can look ahead at its table's rows
         self._caption = ""
         self._header: str | None = None
+        self._measure = ""
 
-    def read(self, line: str) -> Table | None:
-        """The context of a data row, or None for any other line (prose, a header row, a rule row)."""
+    def read(self, line: str, index: int = -1) -> Table | None:
+        """The context of a data row (line ``index`` of the document), or None for any other line."""
         if not line.startswith("|"):
             self._caption, self._header = line, None
             return None
         if _RULE_RE.match(line):
             return None
         if self._header is None:
-            self._header = line
+            self._header, self._measure = line, self._measure_below(index)
             return None
-        currency, multiplier = _declared(f"{self._caption} {self._header}")
-        return Table(self._caption, self._header, currency, multiplier, row=line)
+        currency, multiplier = _declared(clean(f"{self._caption} {self._header}"))  # "億元" reads as "亿元"
+        return Table(self._caption, self._header, currency, multiplier, row=line, measure=self._measure)
+
+    def _measure_below(self, index: int) -> str:
+        """"revenue" when a row of the table starting after line ``index`` is its total revenue."""
+        for line in self._lines[index + 1 :] if index >= 0 else ():
+            if not line.startswith("|"):
+                break
+            if _TOTAL_REVENUE_ROW_RE.match(line):
+                return "revenue"
+        return ""
 
 
 def _declared(text: str) -> tuple[str | None, int]:

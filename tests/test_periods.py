@@ -26,7 +26,8 @@ CASES = [
     ("as of December 2025", "2025-12", "by"),
     ("in 2026", "2026", "in"),
     ("by 2026", "2026", "by"),
-    ("last quarter", "2025-Q4", "in"),
+    ("last quarter", "2025-Q3", "in"),  # 16 days after the December quarter closed: no results for it yet
+    ("fiscal Q2", "2025-Q3", "in"),
     ("since 2023", "2023", "since"),
     ("2025年第三季度", "2025-Q3", "in"),
     ("上半年", "2025-H1", "in"),
@@ -50,6 +51,22 @@ CASES = [
 def test_phrase_resolves(text: str, label: str, anchor: str) -> None:
     (found,) = find_periods(text, PUBLISHED)
     assert (found.period.label, found.anchor) == (label, anchor)
+
+
+@pytest.mark.parametrize(
+    ("published", "label"),
+    [
+        ("2026-01-05", "2025-Q3"),
+        ("2026-02-05", "2025-Q3"),
+        ("2026-02-21", "2025-Q4"),
+        ("2025-11-26", "2025-Q3"),
+        ("2025-04-20", "2024-Q4"),
+    ],
+)
+def test_last_quarter_is_the_latest_reported(published: str, label: str) -> None:
+    """Results come out weeks after a quarter closes: "last quarter" on January 5 is the September one."""
+    (found,) = find_periods("revenue grew 34% last quarter", LooseDate.parse(published))
+    assert found.period.label == label
 
 
 @pytest.mark.parametrize(
