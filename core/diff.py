@@ -36,7 +36,7 @@ Decisions the table leaves open, taken here:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -84,7 +84,7 @@ class _Series:
     """What the replay of one series has learned so far (private, mutated only by ``_advance``)."""
 
     kind: MetricKind
-    claims: list[Claim] = field(default_factory=list)
+    size: int = 0  # claims replayed (a count, not the claims: a Tracker keeps its states for a whole run)
     current: Claim | None = None  # the value shown; flow: the latest known value, period or not
     periods: dict[str, Claim] = field(default_factory=dict)  # flow: current claim per period label
     latest_period: Claim | None = None  # flow: current claim of the latest known period
@@ -96,16 +96,41 @@ class _Series:
 # ---------------------------------------------------------------- public API
 
 
+class Tracker:
+    """One metric's replay state, kept between claims: replay the history once, then step claim by claim.
+
+    ``Tracker(kind, history).decide(claim)`` is ``diff(history, claim, kind)``; ``add`` learns a claim
+    (as ``replay`` would) so the next decision costs one step instead of a replay of the whole history.
+    """
+
+    def __init__(self, kind: MetricKind | str, history: Iterable[Claim] = ()) -> None:
+        self.kind = _kind(kind)
+        self.count = 0  # claims learned, every series together
+        self._states: dict[tuple, _Series] = {}
+        for claim in history:
+            self.add(claim)
+
+    def decide(self, claim: Claim) -> ChangeEvent:
+        """The event ``claim`` makes against every claim learned so far (learns nothing)."""
+        state = self._states.get(series_key(claim))
+        return _decide(state if state is not None else _Series(self.kind), claim)
+
+    def add(self, claim: Claim) -> ChangeEvent:
+        """Learn one claim, ingested after every claim learned so far; the event it made."""
+        self.count += 1
+        return _step(self._states.setdefault(series_key(claim), _Series(self.kind)), claim)
+
+
 def diff(history: Sequence[Claim], claim: Claim, kind: MetricKind | str) -> ChangeEvent:
     """The one change event ``claim`` makes against every earlier claim of its metric."""
-    series = [c for c in history if series_key(c) == series_key(claim)]
-    return _decide(_replay(series, _kind(kind)), claim)
+    key = series_key(claim)
+    return Tracker(kind, (c for c in history if series_key(c) == key)).decide(claim)
 
 
 def replay(history: Sequence[Claim], kind: MetricKind | str) -> list[ChangeEvent]:
     """The events of a metric's claims ingested one by one, in order (each series on its own)."""
-    states: dict[tuple, _Series] = {}
-    return [_step(states.setdefault(series_key(c), _Series(_kind(kind))), c) for c in history]
+    tracker = Tracker(kind)
+    return [tracker.add(c) for c in history]
 
 
 def current(history: Sequence[Claim], kind: MetricKind | str, *, forecast: bool = False) -> Claim | None:
@@ -193,7 +218,7 @@ def _kind(kind: MetricKind | str) -> MetricKind:
 
 def _decide(state: _Series, claim: Claim) -> ChangeEvent:
     """The event for ``claim`` given what the series knows (does not change the state)."""
-    if not state.claims:
+    if not state.size:
         return _event(ChangeKind.NEW, claim, None)
     repeat = (_fact(claim), claim.source) in state.seen
     settled = None if repeat else _resolution(state, claim)
@@ -357,7 +382,7 @@ def _direction(previous: Claim | None, claim: Claim) -> str | None:
 def _advance(state: _Series, event: ChangeEvent) -> None:
     """Learn from one decided event (the only place the replay state changes)."""
     claim = event.claim
-    state.claims.append(claim)
+    state.size += 1
     state.seen.add((_fact(claim), claim.source))
     if claim.published is not None:
         state.last_published = max(claim.published.day, state.last_published or claim.published.day)

@@ -73,8 +73,17 @@ def series(session: Session, metric: str, forecast: bool) -> list[Claim]:
     return [claim_from_rows(row, article) for _, row, article in rows]
 
 
-def claims(session: Session, metric: str, forecast: bool | None, before: int | None = None) -> list[Claim]:
-    """Every citation of a metric in the order stored, optionally only those stored before a claim id."""
+def claims(
+    session: Session, metric: str, forecast: bool | None, before: int | None = None, after: int | None = None
+) -> list[Claim]:
+    """Every citation of a metric in the order stored, optionally only those before/after a claim id."""
+    return [claim for _, claim in numbered_claims(session, metric, forecast, before, after)]
+
+
+def numbered_claims(
+    session: Session, metric: str, forecast: bool | None, before: int | None = None, after: int | None = None
+) -> list[tuple[int, Claim]]:
+    """Citations of a metric with their claim ids, in the order stored, within the id bounds given."""
     query = (
         select(ClaimRow, ArticleRow)
         .join(ArticleRow, ClaimRow.article_id == ArticleRow.id)
@@ -85,7 +94,9 @@ def claims(session: Session, metric: str, forecast: bool | None, before: int | N
         query = query.where(ClaimRow.forecast == forecast)
     if before is not None:
         query = query.where(ClaimRow.id < before)
-    return [claim_from_rows(row, article) for row, article in session.execute(query).tuples()]
+    if after is not None:
+        query = query.where(ClaimRow.id > after)
+    return [(row.id, claim_from_rows(row, article)) for row, article in session.execute(query).tuples()]
 
 
 def citations(session: Session, fact: int) -> list[Citation]:

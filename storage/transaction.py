@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from core.diff import Conflict
@@ -181,12 +182,33 @@ class Transaction:
             )
 
     @translated
-    def claims(self, metric: str, forecast: bool | None = None, *, before: int | None = None) -> list[Claim]:
+    def claims(
+        self, metric: str, forecast: bool | None = None, *, before: int | None = None,
+        after: int | None = None,
+    ) -> list[Claim]:
         """Every stored citation of a metric in the order stored: the history core.diff replays.
 
-        ``before=saved.claim_id`` gives the history as it was before that claim was stored.
+        ``before=saved.claim_id`` gives the history as it was before that claim was stored;
+        ``after=claim_id`` only what was stored since (claim ids grow in the order stored).
         """
-        return queries.claims(self._session, metric, forecast, before)
+        return queries.claims(self._session, metric, forecast, before, after)
+
+    @translated
+    def lock_series(self, metrics: Sequence[str]) -> None:
+        """Hold the metrics' histories until this transaction ends: their claims then commit in id order.
+
+        Without it two PostgreSQL writers of one metric each decide against a history lacking the
+        other's claim, and a claim id taken first may commit last. SQLite needs nothing: a write
+        transaction already holds the database's one writer lock. Sorted, so writers never deadlock.
+        """
+        if self._session.get_bind().dialect.name == "postgresql":
+            for metric in sorted(set(metrics)):
+                self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(metric)})
+
+    @translated
+    def claims_after(self, metric: str, after: int = 0) -> list[tuple[int, Claim]]:
+        """A metric's citations stored after a claim id, with their ids, in the order stored."""
+        return queries.numbered_claims(self._session, metric, None, after=after)
 
     def _known_fact(self, claim: Claim) -> int:
         """The id of a stored fact; StorageError when the claim was never saved."""
@@ -200,6 +222,12 @@ class Transaction:
     def _article(self, source: str) -> ArticleRow:
         """The stored article row with this source."""
         return self._session.execute(select(ArticleRow).where(ArticleRow.source == source)).scalar_one()
+
+
+def _lock_key(metric: str) -> int:
+    """A stable signed 64-bit advisory-lock key for a metric's history."""
+    digest = hashlib.sha256(f"claimwatch.series:{metric}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _sort_key(claim: Claim) -> tuple[str, ...]:
