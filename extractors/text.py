@@ -7,6 +7,8 @@ from pathlib import Path
 
 import trafilatura
 from htmldate import find_date
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
 
 from core.errors import ExtractionError, InputError
 from core.periods import LooseDate
@@ -14,6 +16,9 @@ from core.types import Document
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 BOM = "\ufeff"
+# Where a page names itself: Open Graph first (what the publisher chose to show), then the document head.
+TITLE_PATHS = ('//meta[@property="og:title"]/@content', "//head/title/text()", "//h1//text()")
+PUBLISHER_PATHS = ('//meta[@property="og:site_name"]/@content', '//meta[@name="application-name"]/@content')
 
 
 def load_document(path: Path, published: LooseDate | None = None) -> Document:
@@ -72,26 +77,41 @@ def _from_html(
     published: LooseDate | None,
     fetched_at: datetime | None,
 ) -> Document:
-    """Main text and metadata of an HTML page."""
-    result = trafilatura.bare_extraction(html, url=url, include_tables=True, with_metadata=True)
+    """Main text and metadata of an HTML page, from one parse of it."""
+    tree = load_html(html)
+    if tree is None:
+        raise ExtractionError(f"{source}: the HTML could not be parsed")
+    # Read the head before trafilatura prunes the tree in place. Only the metadata we use is read:
+    # trafilatura's full metadata pass costs a quarter of its extraction time (measured on the corpus).
+    title, publisher = _head_text(tree, TITLE_PATHS), _head_text(tree, PUBLISHER_PATHS)
+    day = published or _page_date(tree)
+    result = trafilatura.bare_extraction(tree, url=url, include_tables=True, with_metadata=False)
     text = (getattr(result, "text", None) or "").strip() if result is not None else ""
     if not text:
         raise ExtractionError(f"{source}: no main text could be extracted from the HTML")
-    return Document(
-        source=source,
-        text=text,
-        url=url,
-        title=getattr(result, "title", None) or None,
-        publisher=getattr(result, "sitename", None) or None,
-        published=published or _page_date(getattr(result, "date", None), html),
-        language=getattr(result, "language", None) or None,
-        fetched_at=fetched_at,
-    )
+    return Document(source=source, text=text, url=url, title=title, publisher=publisher, published=day,
+                    language=_language(tree), fetched_at=fetched_at)
 
 
-def _page_date(found: str | None, html: str | bytes) -> LooseDate | None:
-    """The page's own date: trafilatura's, else htmldate's; None when the page states none."""
-    candidate = found or find_date(html, extensive_search=False)
+def _head_text(tree: HtmlElement, paths: tuple[str, ...]) -> str | None:
+    """The first non-empty text found by the XPath expressions, whitespace folded."""
+    for path in paths:
+        for found in tree.xpath(path):
+            text = " ".join(str(found).split())
+            if text:
+                return text
+    return None
+
+
+def _language(tree: HtmlElement) -> str | None:
+    """The page's declared language (``<html lang>``), e.g. "en" or "zh-cn"."""
+    declared = tree.get("lang") or ""
+    return declared.strip().lower() or None
+
+
+def _page_date(tree: HtmlElement) -> LooseDate | None:
+    """The page's own publication date (htmldate); None when the page states none."""
+    candidate = find_date(tree, extensive_search=False, original_date=True)
     if not candidate:
         return None
     try:
