@@ -97,9 +97,9 @@ def _print_current(runtime: Runtime, metric: str | None, as_json: bool) -> None:
         print(dump_json(_current_json(r.claim, info.get(r.claim.source)) for r in rows))
         return
     table = [(r.metric.label or r.metric.id, "forecast" if r.claim.forecast else "actual", figure(r.claim),
-              r.claim.as_of, _source_name(r.claim.source, info), "conflict" if r.open_conflicts else "")
+              r.claim.as_of, _source_name(r.claim.source, info), "open conflict" if r.open_conflicts else "")
              for r in rows]
-    print_table(console, "Current values", ["metric", "series", "value", "as of", "source", ""], table)
+    print_table(console, "Current values", ["metric", "series", "value", "as of", "source", "status"], table)
 
 
 def _current_json(claim: Claim, article: ArticleInfo | None) -> dict[str, object]:
