@@ -18,16 +18,16 @@ import multiprocessing
 import os
 import resource
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the local server lives in tests/support
 
+from serving import served  # noqa: E402
 from support.http_server import LocalServer, Reply, Request  # noqa: E402
 
 DEFAULT_PAGES = 10_000  # issue 6 §1
@@ -118,16 +118,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=DEFAULT_PAGES)
     args = parser.parse_args()
-    context = multiprocessing.get_context("fork")
-    ready, stop = context.Queue(), context.Event()
-    archive = context.Process(target=serve, args=(args.pages, ready, stop), daemon=True)
-    archive.start()
-    try:
-        with tempfile.TemporaryDirectory(prefix="cw-bench-backfill-") as folder:
-            print(run(args.pages, Path(folder), ready.get(timeout=30)), flush=True)
-    finally:
-        stop.set()
-        archive.join(timeout=10)
+    with served(serve, (args.pages,), "cw-bench-backfill-") as (base, folder):
+        print(run(args.pages, folder, base), flush=True)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import logging
 import multiprocessing
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the local server lives in tests/support
 
+from serving import served  # noqa: E402
 from support.http_server import LocalServer  # noqa: E402
 
 DEFAULT_FEEDS = 50  # issue 6 §1
@@ -84,16 +84,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=DEFAULT_FEEDS)
     args = parser.parse_args()
-    context = multiprocessing.get_context("fork")
-    ready, stop = context.Queue(), context.Event()
-    server = context.Process(target=serve, args=(args.feeds, ready, stop), daemon=True)
-    server.start()
-    try:
-        with tempfile.TemporaryDirectory(prefix="cw-bench-idle-") as folder:
-            print(run(args.feeds, Path(folder), ready.get(timeout=30)), flush=True)
-    finally:
-        stop.set()
-        server.join(timeout=10)
+    with served(serve, (args.feeds,), "cw-bench-idle-") as (base, folder):
+        print(run(args.feeds, folder, base), flush=True)
 
 
 if __name__ == "__main__":

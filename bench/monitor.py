@@ -20,7 +20,6 @@ import os
 import re
 import resource
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +29,7 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the local server lives in tests/support
 
+from serving import served  # noqa: E402
 from support.http_server import LocalServer  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "html"
@@ -148,16 +148,8 @@ def main() -> None:
     if not corpus():
         print(f"bench=monitor skipped: no HTML pages in {CORPUS}")
         return
-    context = multiprocessing.get_context("fork")
-    ready, stop = context.Queue(), context.Event()
-    server = context.Process(target=serve, args=(args.variants, args.feeds, ready, stop), daemon=True)
-    server.start()
-    try:
-        with tempfile.TemporaryDirectory(prefix="cw-bench-monitor-") as folder:
-            print(run(args.variants, args.feeds, Path(folder), ready.get(timeout=30)), flush=True)
-    finally:
-        stop.set()
-        server.join(timeout=10)
+    with served(serve, (args.variants, args.feeds), "cw-bench-monitor-") as (base, folder):
+        print(run(args.variants, args.feeds, folder, base), flush=True)
 
 
 if __name__ == "__main__":
