@@ -8,10 +8,15 @@ must not cost its 19 batch-mates, and the flow records it.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -20,7 +25,7 @@ from pathlib import Path
 from prefect import task
 
 from core.config import HttpConfig
-from core.errors import ClaimwatchError, InputError
+from core.errors import ClaimwatchError, ExtractionError, InputError
 from core.periods import LooseDate
 from core.types import Claim, Document, SourceState
 from extractors.catalog import load_catalog
@@ -42,6 +47,19 @@ TASK_RETRY_DELAY = 5  # seconds
 # GIL (measured: slower, and more memory), while fetching wants many threads. So fetch freely, extract
 # through this many slots per process.
 EXTRACT_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)
+# All CPU work in the flow process shares one GIL (extraction, httpx, Prefect), so extraction goes to this many
+# worker processes, one per core; 0 extracts in the task's own thread. Dask workers are processes already and
+# always extract in-thread.
+EXTRACT_PROCESSES = os.cpu_count() or 1
+# Never plain fork from a threaded Prefect process. Spawn, not forkserver: spawned workers are children of the
+# flow process, so they see it die (a fork server outlived a SIGKILLed CLI and kept its stdout open).
+POOL_START_METHOD = "spawn"
+# A worker whose flow process was killed (SIGKILL skips atexit) would wait for work forever, holding the
+# killed process's stdout/stderr open; it checks this often whether its parent is gone, and exits.
+ORPHAN_CHECK_SECONDS = 0.5
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -129,14 +147,18 @@ POLLERS = {"feed": _poll_feed, "page": _poll_page}  # kinds polled on a schedule
 poll_source = task(poll, name="poll-source", retries=0, log_prints=False)
 
 
-def read_page(client: HttpClient, job: PageJob) -> Extracted:
-    """Fetch and extract one live page; a thin entry's page must itself mention a watched term."""
+def read_page(client: HttpClient, job: PageJob, processes: int = 0) -> Extracted:
+    """Fetch one live page (in this thread) and extract it (on ``processes`` workers, 0: here)."""
     page = fetch_page(client, job.url)
-    with EXTRACT_SLOTS:
-        document = _document(page.body, job, page.fetched_at)
-        if job.check_relevance and not is_relevant(f"{document.title or ''}\n{document.text}", job.terms):
-            return Extracted(job, document, [], relevant=False)
-        return Extracted(job, document, extract_claims(document, load_catalog()))
+    return extract(page.body, job, page.fetched_at, processes=processes)
+
+
+def extract_body(body: bytes, job: PageJob, fetched_at: datetime | None) -> Extracted:
+    """Read fetched bytes into a Document and claims; a thin entry's page must itself mention a watched term."""
+    document = _document(body, job, fetched_at)
+    if job.check_relevance and not is_relevant(f"{document.title or ''}\n{document.text}", job.terms):
+        return Extracted(job, document, [], relevant=False)
+    return Extracted(job, document, extract_claims(document, load_catalog()))
 
 
 def _document(body: bytes, job: PageJob, fetched_at: datetime | None) -> Document:
@@ -145,12 +167,72 @@ def _document(body: bytes, job: PageJob, fetched_at: datetime | None) -> Documen
     return dataclasses.replace(document, source=job.canonical, published=document.published or job.published)
 
 
+def extract(body: bytes, job: PageJob, fetched_at: datetime | None, processes: int = 0) -> Extracted:
+    """``extract_body`` on the extraction pool when ``processes`` > 0, else in this thread."""
+    if processes <= 0:
+        with EXTRACT_SLOTS:
+            return extract_body(body, job, fetched_at)
+    pool = extraction_pool(processes)
+    try:
+        return pool.submit(extract_body, body, job, fetched_at).result()
+    except BrokenProcessPool:
+        _drop_pool(pool)
+        raise ExtractionError(f"{job.url}: extraction worker died") from None
+
+
+def extraction_pool(processes: int) -> ProcessPoolExecutor:
+    """The per-process extraction pool, started on first use (an idle poll never starts it)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            context = multiprocessing.get_context(POOL_START_METHOD)
+            _pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_warm_worker)
+        return _pool
+
+
+def _warm_worker() -> None:
+    """Load the catalog once per worker, before its first page, and watch for being orphaned."""
+    load_catalog()
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """End this worker once its parent, the flow process, is gone."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(1)
+
+
+def _drop_pool(pool: ProcessPoolExecutor) -> None:
+    """Forget a pool (a dead worker broke it) so the next page starts a fresh one."""
+    global _pool
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+@atexit.register
+def shutdown_pool() -> None:
+    """Stop the extraction workers (at interpreter exit, or when a caller is done)."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def pool_size(shared_hosts: bool) -> int:
+    """Extraction processes for a batch: none on Dask (its workers are the processes), else EXTRACT_PROCESSES."""
+    return 0 if shared_hosts else EXTRACT_PROCESSES
+
+
 def fetch_pages(jobs: Sequence[PageJob], http: HttpConfig, shared_hosts: bool = False) -> BatchResult:
     """Fetch and extract a batch of live pages; each failure is one error line."""
-    client, result = http_client(http, shared_hosts), BatchResult()
+    client, result, processes = http_client(http, shared_hosts), BatchResult(), pool_size(shared_hosts)
     for job in jobs:
         try:
-            found = read_page(client, job)
+            found = read_page(client, job, processes)
         except ClaimwatchError as exc:
             result.errors.append(f"{job.url}: {exc}" if job.url not in str(exc) else str(exc))
             continue
@@ -166,17 +248,15 @@ fetch_page_batch = task(
 )
 
 
-def read_archived(client: HttpClient, item: ArchiveItem) -> Extracted:
+def read_archived(client: HttpClient, item: ArchiveItem, processes: int = 0) -> Extracted:
     """Fetch (or read from disk) one archived page and extract it, named by its original URL."""
     if item.path is not None:
         body, when, url = _read_saved(item.path), item.capture_time, item.original_url
     else:
         memento = fetch_memento(client, item)
         body, when, url = memento.page.body, memento.capture_time, memento.original_url
-    job = PageJob(url, canonical_url(url))
-    with EXTRACT_SLOTS:
-        document = _document(body, job, when)
-        return Extracted(job, document, extract_claims(document, load_catalog()), order=when or item.capture_time)
+    found = extract(body, PageJob(url, canonical_url(url)), when, processes=processes)
+    return dataclasses.replace(found, order=when or item.capture_time)
 
 
 def _read_saved(path: Path) -> bytes:
@@ -189,10 +269,10 @@ def _read_saved(path: Path) -> bytes:
 
 def fetch_archived(items: Sequence[ArchiveItem], http: HttpConfig, shared_hosts: bool = False) -> BatchResult:
     """Fetch and extract a batch of archived pages; each failure is one error line."""
-    client, result = http_client(http, shared_hosts), BatchResult()
+    client, result, processes = http_client(http, shared_hosts), BatchResult(), pool_size(shared_hosts)
     for item in items:
         try:
-            result.extracted.append(read_archived(client, item))
+            result.extracted.append(read_archived(client, item, processes))
         except ClaimwatchError as exc:
             result.errors.append(f"{item.fetch_url or item.path or item.original_url}: {exc}")
     return result
