@@ -19,12 +19,11 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the local server lives in tests/support
 
-from serving import served  # noqa: E402
+from serving import served, timed  # noqa: E402
 from support.http_server import LocalServer  # noqa: E402
 
 DEFAULT_FEEDS = 50  # issue 6 §1
@@ -39,19 +38,6 @@ def serve(feeds: int, ready: multiprocessing.Queue, stop: multiprocessing.Event)
                        etag=f'"idle-{f}"', last_modified="Mon, 01 Jun 2026 00:00:00 GMT")
         ready.put(server.base)
         stop.wait()
-
-
-def timed(function: Any, spent: list[float]) -> Any:
-    """``function`` that adds its wall time to ``spent`` on every call."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            spent.append(time.perf_counter() - started)
-
-    return wrapper
 
 
 def run(feeds: int, folder: Path, base: str) -> str:

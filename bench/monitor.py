@@ -23,13 +23,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the local server lives in tests/support
 
-from serving import served  # noqa: E402
+from serving import served, timed  # noqa: E402
 from support.http_server import LocalServer  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "html"
@@ -95,19 +94,6 @@ def bare_seconds(variants: int) -> tuple[int, float]:
         spent += time.perf_counter() - started
         count += 1
     return count, spent
-
-
-def timed(function: Any, spent: list[float]) -> Any:
-    """``function`` that adds its wall time to ``spent`` on every call."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            spent.append(time.perf_counter() - started)
-
-    return wrapper
 
 
 def run(variants: int, feeds: int, folder: Path, base: str) -> str:

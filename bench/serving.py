@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,3 +29,16 @@ def served(target: Callable[..., None], args: tuple[Any, ...], prefix: str) -> I
     finally:
         stop.set()
         server.join(timeout=10)
+
+
+def timed(function: Any, spent: list[float]) -> Any:
+    """``function`` that adds its wall time to ``spent`` on every call."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - started)
+
+    return wrapper
