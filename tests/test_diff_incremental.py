@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,34 +9,11 @@ from hypothesis import strategies as st
 
 from core.diff import Tracker, diff, replay
 from core.errors import InputError
-from core.periods import LooseDate, Period
-from core.types import Claim, MetricKind, Qualifier
+from core.types import Claim, MetricKind
 from support.diff import claims as claims_from_specs
+from support.diff import random_claims as claims
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-PERIODS = [Period.parse(p) for p in ("2025-Q1", "2025-Q2", "2025-H1", "2025-Q3", "2026")]
-DAYS = [date(2025, 6, 1), date(2025, 9, 30), date(2026, 1, 12), date(2026, 2, 1)]
-VALUES = [Decimal(v) for v in ("0", "100", "101", "95", "110", "200", "700", "1000")]
-
-
-@st.composite
-def claims(draw: st.DrawFn) -> Claim:
-    """A claim of two metrics whose values, qualifiers, periods and dates often collide."""
-    day = draw(st.one_of(st.none(), st.sampled_from(DAYS)))
-    return Claim(
-        metric=draw(st.sampled_from(["qwen.downloads", "alibaba_cloud.revenue"])),
-        entity="qwen",
-        value=draw(st.sampled_from(VALUES)),
-        unit=draw(st.sampled_from(["count", "count", "USD"])),
-        qualifier=draw(st.sampled_from(list(Qualifier))),
-        period=draw(st.one_of(st.none(), st.sampled_from(PERIODS))),
-        forecast=draw(st.booleans()),
-        evidence="",
-        start=0,
-        end=0,
-        source=draw(st.sampled_from(["a", "b", "c"])),
-        published=None if day is None else LooseDate(day, "day"),
-    )
 
 
 histories = st.lists(claims(), max_size=16)

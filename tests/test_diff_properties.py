@@ -10,40 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.diff import agree, current, diff, replay, series_key
-from core.periods import LooseDate, Period
-from core.types import ALERTING_KINDS, ChangeKind, Claim, MetricKind, Qualifier
+from core.periods import LooseDate
+from core.types import ALERTING_KINDS, ChangeKind, Claim, MetricKind
+from support.diff import METRICS, PERIODS
+from support.diff import random_claims as claims
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-METRICS = ("qwen.downloads", "alibaba_cloud.revenue")
-PERIODS = [Period.parse(p) for p in ("2025-Q1", "2025-Q2", "2025-H1", "2025-Q3", "2025-12", "2026")]
-DAYS = [date(2025, 6, 1), date(2025, 9, 30), date(2025, 12, 31), date(2026, 1, 12), date(2026, 2, 1)]
 NOT_REPEATABLE = {ChangeKind.NEW, ChangeKind.UPDATED, ChangeKind.CONFLICT}
-
-values = st.one_of(
-    st.sampled_from([Decimal(v) for v in ("0", "100", "101", "95", "110", "200", "700", "1000")]),
-    st.decimals(min_value=-50, max_value=2000, places=2, allow_nan=False, allow_infinity=False),
-)
-loose_dates = st.builds(LooseDate, st.sampled_from(DAYS), st.sampled_from(["day", "month"]))
-published = st.one_of(st.none(), loose_dates)
-
-
-@st.composite
-def claims(draw: st.DrawFn, metric: str | None = None) -> Claim:
-    """A claim of a few metrics, with values, qualifiers and dates that often collide."""
-    return Claim(
-        metric=metric or draw(st.sampled_from(METRICS)),
-        entity="qwen",
-        value=draw(values),
-        unit=draw(st.sampled_from(["count", "count", "count", "USD"])),
-        qualifier=draw(st.sampled_from(list(Qualifier))),
-        period=draw(st.one_of(st.none(), st.sampled_from(PERIODS))),
-        forecast=draw(st.booleans()),
-        evidence="",
-        start=0,
-        end=0,
-        source=draw(st.sampled_from(["a", "b", "c"])),
-        published=draw(published),
-    )
 
 
 kinds = st.sampled_from(list(MetricKind))
