@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.errors import StorageError
@@ -17,6 +17,11 @@ from storage.rows import article_info, as_of_key, citation_from_rows, claim_from
 
 Cited = tuple[ClaimRow, ArticleRow]
 _EARLIEST_FIRST = (ArticleRow.published.is_(None), ArticleRow.published, ClaimRow.id)  # unknown dates last
+FACT_KEY = ("series", "forecast", "unit", "value", "qualifier", "period")
+# Built once with bound parameters: building a statement costs more than running it, once per claim stored.
+_FACT_BY_KEY = select(FactRow.id, FactRow.as_of).where(
+    *(getattr(FactRow, k) == bindparam(k) for k in FACT_KEY)
+)
 
 
 def _citations_query(*conditions: object) -> Select[tuple[FactRow, ClaimRow, ArticleRow]]:
@@ -31,9 +36,14 @@ def _citations_query(*conditions: object) -> Select[tuple[FactRow, ClaimRow, Art
 
 def fact_id(session: Session, claim: Claim) -> int | None:
     """The id of the fact a claim states, when it is stored."""
-    key = fact_key(claim)
-    query = select(FactRow.id).filter_by(**key)
-    return session.execute(query).scalar_one_or_none()
+    found = stored_fact(session, claim)
+    return None if found is None else found[0]
+
+
+def stored_fact(session: Session, claim: Claim) -> tuple[int, date | None] | None:
+    """The id and as-of of the fact a claim states, when it is stored."""
+    row = session.execute(_FACT_BY_KEY, fact_key(claim)).first()
+    return None if row is None else (row[0], row[1])
 
 
 def citation_id(session: Session, fact: int, claim: Claim) -> int | None:
@@ -193,7 +203,10 @@ def _published(claim: Claim) -> date:
 def source_counts(session: Session) -> dict[str, tuple[int, int]]:
     """Articles and claims contributed by each polled source, by source id."""
     articles = func.count(func.distinct(ArticleRow.id))
-    query = (select(ArticleRow.source_id, articles, func.count(ClaimRow.id))
-             .outerjoin(ClaimRow, ClaimRow.article_id == ArticleRow.id)
-             .where(ArticleRow.source_id.is_not(None)).group_by(ArticleRow.source_id))
+    query = (
+        select(ArticleRow.source_id, articles, func.count(ClaimRow.id))
+        .outerjoin(ClaimRow, ClaimRow.article_id == ArticleRow.id)
+        .where(ArticleRow.source_id.is_not(None))
+        .group_by(ArticleRow.source_id)
+    )
     return {source: (n_articles, n_claims) for source, n_articles, n_claims in session.execute(query)}

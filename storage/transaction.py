@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from core.diff import Conflict
@@ -19,8 +20,15 @@ from storage.results import ArticleRef, EventRef, SavedClaim
 from storage.rows import article_values, claim_values, fact_key, fact_values, with_article
 from storage.upsert import insert_ignore
 
-FACT_KEY = ("series", "forecast", "unit", "value", "qualifier", "period")
+FACT_KEY = queries.FACT_KEY
 CITATION_KEY = ("article_id", "fact_id", "start_offset", "end_offset")
+# A fact's as-of only ever moves back; the condition keeps a concurrent writer's earlier date. Built once.
+_LOWER_AS_OF = (
+    update(FactRow.__table__)
+    .where(FactRow.__table__.c.id == bindparam("fact_id"))
+    .where(FactRow.__table__.c.as_of.is_(None) | (FactRow.__table__.c.as_of > bindparam("as_of")))
+    .values(as_of=bindparam("as_of"))
+)
 
 
 class Transaction:
@@ -81,9 +89,9 @@ class Transaction:
         """
         facts: dict[tuple[str, ...], tuple[int, bool]] = {}
         for claim in sorted(claims, key=_sort_key):
-            fact_id, new_fact = self._fact(claim)
-            if not new_fact:
-                self._lower_as_of(fact_id, claim)
+            fact_id, new_fact, as_of = self._fact(claim)
+            if claim.as_of is not None and (as_of is None or claim.as_of < as_of):
+                self._session.execute(_LOWER_AS_OF, {"fact_id": fact_id, "as_of": claim.as_of})
             facts.setdefault(_sort_key(claim), (fact_id, new_fact))
         return facts
 
@@ -100,31 +108,20 @@ class Transaction:
             new_citation=inserted is not None,
         )
 
-    def _fact(self, claim: Claim) -> tuple[int, bool]:
-        """The fact a claim states, inserted when new."""
+    def _fact(self, claim: Claim) -> tuple[int, bool, date | None]:
+        """The fact a claim states, inserted when new: its id, whether new, and its stored as-of."""
         new_id = insert_ignore(self._session, FactRow, fact_values(claim), FACT_KEY)
         if new_id is not None:
-            return new_id, True
-        found = queries.fact_id(self._session, claim)
+            return new_id, True, claim.as_of
+        found = queries.stored_fact(self._session, claim)
         if found is None:
             raise StorageError(f"fact of {claim.metric or claim.entity} vanished while being saved")
-        return found, False
+        return found[0], False, found[1]
 
     def _citation(self, values: dict[str, Any]) -> int:
         """The id of an existing citation row."""
         query = select(ClaimRow.id).filter_by(**{k: values[k] for k in CITATION_KEY})
         return self._session.execute(query).scalar_one()
-
-    def _lower_as_of(self, fact_id: int, claim: Claim) -> None:
-        """A fact's as-of is the earliest among its citations (an older source stating it moves it back)."""
-        if claim.as_of is None:
-            return
-        self._session.execute(
-            update(FactRow)
-            .where(FactRow.id == fact_id)
-            .where((FactRow.as_of.is_(None)) | (FactRow.as_of > claim.as_of))
-            .values(as_of=claim.as_of)
-        )
 
     @translated
     def series(self, metric: str, forecast: bool) -> list[Claim]:
@@ -183,7 +180,11 @@ class Transaction:
 
     @translated
     def claims(
-        self, metric: str, forecast: bool | None = None, *, before: int | None = None,
+        self,
+        metric: str,
+        forecast: bool | None = None,
+        *,
+        before: int | None = None,
         after: int | None = None,
     ) -> list[Claim]:
         """Every stored citation of a metric in the order stored: the history core.diff replays.
