@@ -23,10 +23,11 @@ from core.config import Config
 from core.errors import InputError
 from core.periods import LooseDate
 from flows.delivery import deliver_pending
+from flows.extraction import Extracted
 from flows.pipeline import Pipeline
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
 from flows.runtime import Runtime, open_runtime, secret_resolver
-from flows.tasks import PAGE_BATCH, BatchResult, Extracted, fetch_archive_batch
+from flows.tasks import PAGE_BATCH, BatchResult, fetch_archive_batch, start_extraction
 from sources.archive import (
     WAYBACK_BASE,
     ArchiveItem,
@@ -192,6 +193,7 @@ def _windows(items: Iterable[ArchiveItem], size: int) -> Iterator[list[ArchiveIt
 def fetch_window(window: Sequence[ArchiveItem], config: Config, summary: BackfillSummary) -> list[Extracted]:
     """Fetch and extract one window of items in mapped batches."""
     batches = list(_windows(window, PAGE_BATCH))
+    start_extraction(shares_hosts(config))
     futures = fetch_archive_batch.map(batches, unmapped(config.http), unmapped(shares_hosts(config)))
     results: list[BatchResult] = list(futures.result())
     summary.errors += [e for r in results for e in r.errors]

@@ -166,7 +166,7 @@ def print_run(console: Console, summary: Any) -> None:
         console.print(f"  unreachable: {name} ({url}): {_one_line(error)}", markup=False, soft_wrap=True)
     for name in [n for n in s.silent if n not in {u[0] for u in s.unreachable}]:
         console.print(f"  silent: {name} has given nothing for longer than usual", markup=False)
-    for error in s.page_errors:  # each names its URL and cause (sources/ and flows/tasks.py word them)
+    for error in s.page_errors:  # each names its URL and cause (sources/, flows/tasks.py and flows/extraction.py word them)
         console.print(f"  page failed: {_one_line(error)}", markup=False, soft_wrap=True)
     for error in s.delivery_errors:
         console.print(f"  alert not delivered: {_one_line(error)}", markup=False, soft_wrap=True)

@@ -25,10 +25,11 @@ from core.config import Config
 from core.periods import LooseDate
 from core.types import ChangeEvent, SourceState
 from flows.delivery import DeliveryReport, deliver_pending
+from flows.extraction import Extracted, PageJob
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
 from flows.runtime import Runtime, open_runtime, secret_resolver
 from flows.summary import changes_table, events_markdown
-from flows.tasks import BatchResult, Extracted, PageJob, PollResult, batched, fetch_page_batch, poll_source
+from flows.tasks import BatchResult, PollResult, batched, fetch_page_batch, poll_source, start_extraction
 from sources.feeds import FeedEntry, dedupe_entries
 from sources.health import SILENCE_FACTOR, is_silent, record_poll
 from sources.registry import SOURCE_KINDS, SourceSpec, load_sources
@@ -150,6 +151,7 @@ def fetch_all(jobs: Sequence[PageJob], config: Config, summary: MonitorSummary) 
     """Fetch and extract the pages in mapped batches; count what came back."""
     if not jobs:
         return []
+    start_extraction(shares_hosts(config))
     futures = fetch_page_batch.map(batched(jobs), unmapped(config.http), unmapped(shares_hosts(config)))
     results: list[BatchResult] = list(futures.result())
     summary.pages_fetched = len(jobs) - sum(len(r.errors) for r in results)

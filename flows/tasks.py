@@ -8,29 +8,19 @@ must not cost its 19 batch-mates, and the flow records it.
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
-import multiprocessing
-import os
 import threading
-import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from prefect import task
 
 from core.config import HttpConfig
-from core.errors import ClaimwatchError, ExtractionError, InputError
-from core.periods import LooseDate
-from core.types import Claim, Document, SourceState
-from extractors.catalog import load_catalog
-from extractors.claims import extract_claims
-from extractors.text import document_from_html
+from core.errors import ClaimwatchError, InputError
+from core.types import SourceState
+from flows.extraction import EXTRACT_PROCESSES, Extracted, PageJob, extract, start_workers
 from flows.politeness import GlobalHostLimiter
 from sources.archive import ArchiveItem, fetch_memento
 from sources.feeds import FeedEntry, fetch_feed
@@ -38,28 +28,11 @@ from sources.http import HttpClient
 from sources.links import canonical_url
 from sources.pages import fetch_page, listing_links
 from sources.registry import SourceSpec
-from sources.relevance import is_relevant
 
 PAGE_BATCH = 20  # pages per task: Prefect's ~20 ms per task run is noise against 20 extractions
 TASK_RETRIES = 2  # a batch is retried when its worker dies; page errors are data, not retries
 TASK_RETRY_DELAY = 5  # seconds
-# Extraction is CPU-bound Python: more threads extracting at once than there are cores only fight over the
-# GIL (measured: slower, and more memory), while fetching wants many threads. So fetch freely, extract
-# through this many slots per process.
-EXTRACT_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)
-# All CPU work in the flow process shares one GIL (extraction, httpx, Prefect), so extraction goes to this many
-# worker processes, one per core; 0 extracts in the task's own thread. Dask workers are processes already and
-# always extract in-thread.
-EXTRACT_PROCESSES = os.cpu_count() or 1
-# Never plain fork from a threaded Prefect process. Spawn, not forkserver: spawned workers are children of the
-# flow process, so they see it die (a fork server outlived a SIGKILLed CLI and kept its stdout open).
-POOL_START_METHOD = "spawn"
-# A worker whose flow process was killed (SIGKILL skips atexit) would wait for work forever, holding the
-# killed process's stdout/stderr open; it checks this often whether its parent is gone, and exits.
-ORPHAN_CHECK_SECONDS = 0.5
-
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
+_clients_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -75,29 +48,6 @@ class PollResult:
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class PageJob:
-    """One page to fetch: where, what the feed said about it, and whether the page must prove relevance."""
-
-    url: str
-    canonical: str
-    source: str | None = None  # the polled source that listed it
-    published: LooseDate | None = None  # the feed entry's date, used when the page states none
-    check_relevance: bool = False  # the entry was too thin to judge
-    terms: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Extracted:
-    """A page read into a Document with its claims, and the job it came from."""
-
-    job: PageJob
-    document: Document
-    claims: list[Claim]
-    order: datetime | None = None  # capture time for archived pages; None for live ones
-    relevant: bool = True  # False: a thin entry whose page is not about what we watch (claims left empty)
-
-
 @dataclass
 class BatchResult:
     """A batch's documents, the pages skipped as irrelevant, and one error line per failed page."""
@@ -107,9 +57,15 @@ class BatchResult:
     errors: list[str] = field(default_factory=list)
 
 
-@lru_cache(maxsize=4)
 def http_client(config: HttpConfig, shared_hosts: bool = False) -> HttpClient:
     """One client per process and config; ``shared_hosts`` keeps per-host limits on the Prefect server."""
+    with _clients_lock:  # the first tasks of a run ask at once: one client for them all, not one each
+        return _client(config, shared_hosts)
+
+
+@lru_cache(maxsize=4)
+def _client(config: HttpConfig, shared_hosts: bool) -> HttpClient:
+    """A new client (see http_client)."""
     return HttpClient(config, limiter=GlobalHostLimiter(config) if shared_hosts else None)
 
 
@@ -153,78 +109,14 @@ def read_page(client: HttpClient, job: PageJob, processes: int = 0) -> Extracted
     return extract(page.body, job, page.fetched_at, processes=processes)
 
 
-def extract_body(body: bytes, job: PageJob, fetched_at: datetime | None) -> Extracted:
-    """Read fetched bytes into a Document and claims; a thin entry's page must itself mention a watched term."""
-    document = _document(body, job, fetched_at)
-    if job.check_relevance and not is_relevant(f"{document.title or ''}\n{document.text}", job.terms):
-        return Extracted(job, document, [], relevant=False)
-    return Extracted(job, document, extract_claims(document, load_catalog()))
-
-
-def _document(body: bytes, job: PageJob, fetched_at: datetime | None) -> Document:
-    """The page as a Document named by its canonical URL, dated by the page, else by the feed."""
-    document = document_from_html(body, job.url, fetched_at=fetched_at)
-    return dataclasses.replace(document, source=job.canonical, published=document.published or job.published)
-
-
-def extract(body: bytes, job: PageJob, fetched_at: datetime | None, processes: int = 0) -> Extracted:
-    """``extract_body`` on the extraction pool when ``processes`` > 0, else in this thread."""
-    if processes <= 0:
-        with EXTRACT_SLOTS:
-            return extract_body(body, job, fetched_at)
-    pool = extraction_pool(processes)
-    try:
-        return pool.submit(extract_body, body, job, fetched_at).result()
-    except BrokenProcessPool:
-        _drop_pool(pool)
-        raise ExtractionError(f"{job.url}: extraction worker died") from None
-
-
-def extraction_pool(processes: int) -> ProcessPoolExecutor:
-    """The per-process extraction pool, started on first use (an idle poll never starts it)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            context = multiprocessing.get_context(POOL_START_METHOD)
-            _pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_warm_worker)
-        return _pool
-
-
-def _warm_worker() -> None:
-    """Load the catalog once per worker, before its first page, and watch for being orphaned."""
-    load_catalog()
-    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
-
-
-def _exit_when_orphaned(parent: int) -> None:
-    """End this worker once its parent, the flow process, is gone."""
-    while os.getppid() == parent:
-        time.sleep(ORPHAN_CHECK_SECONDS)
-    os._exit(1)
-
-
-def _drop_pool(pool: ProcessPoolExecutor) -> None:
-    """Forget a pool (a dead worker broke it) so the next page starts a fresh one."""
-    global _pool
-    with _pool_lock:
-        if _pool is pool:
-            _pool = None
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
-@atexit.register
-def shutdown_pool() -> None:
-    """Stop the extraction workers (at interpreter exit, or when a caller is done)."""
-    global _pool
-    with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 def pool_size(shared_hosts: bool) -> int:
-    """Extraction processes for a batch: none on Dask (its workers are the processes), else EXTRACT_PROCESSES."""
+    """Extraction processes for a batch: none on Dask (its workers are the processes), else one per core."""
     return 0 if shared_hosts else EXTRACT_PROCESSES
+
+
+def start_extraction(shared_hosts: bool) -> None:
+    """Start this process's extraction workers ahead of the page tasks (none on Dask)."""
+    start_workers(pool_size(shared_hosts))
 
 
 def fetch_pages(jobs: Sequence[PageJob], http: HttpConfig, shared_hosts: bool = False) -> BatchResult:

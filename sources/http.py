@@ -13,7 +13,9 @@ to the vetted IP itself, so DNS cannot hand a different answer to the connection
 
 from __future__ import annotations
 
+import functools
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -129,13 +131,20 @@ class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with its connection pool built on a GuardedBackend."""
 
     def __init__(self, backend: httpcore.NetworkBackend) -> None:
-        super().__init__(trust_env=False)  # an environment proxy would bypass the guard
+        # trust_env off: an environment proxy would bypass the guard.
+        super().__init__(verify=_ssl_context(), trust_env=False)
         # httpx offers no public hook for the network backend, so the pool is rebuilt here.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=_ssl_context(),
             max_connections=MAX_CONNECTIONS,
             network_backend=backend,
         )
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client: loading the CA bundle costs ~20 ms a time."""
+    return httpx.create_ssl_context(trust_env=False)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,157 @@
+"""Fetched bytes into Documents and claims, here or on a pool of worker processes.
+
+The Prefect-free half of the page tasks: a worker process imports this module (to run
+``extract_body`` and rebuild its arguments) and nothing of Prefect, which would cost each worker
+more start-up time than a hundred pages of extraction.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.errors import ExtractionError
+from core.periods import LooseDate
+from core.types import Claim, Document
+from extractors.catalog import load_catalog
+from extractors.claims import extract_claims
+from extractors.text import document_from_html
+from sources.relevance import is_relevant
+
+# Extraction is CPU-bound Python: more threads extracting at once than there are cores only fight over the
+# GIL (measured: slower, and more memory), while fetching wants many threads. So fetch freely, extract
+# through this many slots per process.
+EXTRACT_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)
+# All CPU work in the flow process shares one GIL (extraction, httpx, Prefect), so extraction goes to this
+# many worker processes, one per core; 0 extracts in the task's own thread. Dask workers are processes
+# already and always extract in-thread.
+EXTRACT_PROCESSES = os.cpu_count() or 1
+# Never plain fork from a threaded Prefect process. Spawn, not forkserver: spawned workers are children of the
+# flow process, so they see it die (a fork server outlived a SIGKILLed CLI and kept its stdout open).
+POOL_START_METHOD = "spawn"
+# A worker whose flow process was killed (SIGKILL skips atexit) would wait for work forever, holding the
+# killed process's stdout/stderr open; it checks this often whether its parent is gone, and exits.
+ORPHAN_CHECK_SECONDS = 0.5
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """One page to fetch: where, what the feed said about it, and whether the page must prove relevance."""
+
+    url: str
+    canonical: str
+    source: str | None = None  # the polled source that listed it
+    published: LooseDate | None = None  # the feed entry's date, used when the page states none
+    check_relevance: bool = False  # the entry was too thin to judge
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """A page read into a Document with its claims, and the job it came from."""
+
+    job: PageJob
+    document: Document
+    claims: list[Claim]
+    order: datetime | None = None  # capture time for archived pages; None for live ones
+    relevant: bool = True  # False: a thin entry whose page is not about what we watch (claims left empty)
+
+
+def extract_body(body: bytes, job: PageJob, fetched_at: datetime | None) -> Extracted:
+    """Read fetched bytes into a Document and claims; a thin entry's page must itself name a watched term."""
+    document = _document(body, job, fetched_at)
+    if job.check_relevance and not is_relevant(f"{document.title or ''}\n{document.text}", job.terms):
+        return Extracted(job, document, [], relevant=False)
+    return Extracted(job, document, extract_claims(document, load_catalog()))
+
+
+def _document(body: bytes, job: PageJob, fetched_at: datetime | None) -> Document:
+    """The page as a Document named by its canonical URL, dated by the page, else by the feed."""
+    document = document_from_html(body, job.url, fetched_at=fetched_at)
+    return dataclasses.replace(document, source=job.canonical, published=document.published or job.published)
+
+
+def extract(body: bytes, job: PageJob, fetched_at: datetime | None, processes: int = 0) -> Extracted:
+    """``extract_body`` on the extraction pool when ``processes`` > 0, else in this thread."""
+    if processes <= 0:
+        with EXTRACT_SLOTS:
+            return extract_body(body, job, fetched_at)
+    pool = extraction_pool(processes)
+    try:
+        return pool.submit(extract_body, body, job, fetched_at).result()
+    except BrokenProcessPool:
+        _drop_pool(pool)
+        raise ExtractionError(f"{job.url}: extraction worker died") from None
+
+
+def extraction_pool(processes: int) -> ProcessPoolExecutor:
+    """The per-process extraction pool, made on first use (an idle poll never makes it)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            context = multiprocessing.get_context(POOL_START_METHOD)
+            _pool = ProcessPoolExecutor(
+                processes, mp_context=context, initializer=_warm_worker, initargs=(os.getpid(),)
+            )
+        return _pool
+
+
+def start_workers(processes: int) -> None:
+    """Start the pool's workers now, without waiting, so their start-up overlaps the first fetches."""
+    if processes > 0 and _pool is None:
+        pool = extraction_pool(processes)
+        for _ in range(processes):
+            pool.submit(_ready)  # a pool starts a worker per task submitted while none is idle
+
+
+def _ready() -> None:
+    """Nothing: a task whose only effect is that a worker has started."""
+
+
+def _warm_worker(parent: int) -> None:
+    """Load the catalog once per worker, before its first page, and watch for being orphaned."""
+    load_catalog()
+    # The parent's pid comes from the parent: one that died while this worker started has no pid to read here.
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """End this worker once its parent, the flow process, is gone."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(1)
+
+
+def _drop_pool(pool: ProcessPoolExecutor) -> None:
+    """Forget a pool (a dead worker broke it) so the next page starts a fresh one."""
+    global _pool
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def pool_started() -> bool:
+    """Whether this process has started extraction workers."""
+    return _pool is not None
+
+
+@atexit.register
+def shutdown_pool() -> None:
+    """Stop the extraction workers (at interpreter exit, or when a caller is done)."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
