@@ -5,17 +5,30 @@ Keep ``SCHEDULES`` and ``prefect.yaml`` in step; tests/test_cli_flows.py checks 
 
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from prefect import serve as prefect_serve
 from prefect.schedules import Cron
+from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 
+from core.errors import ConfigError
 from flows.backfill import backfill
 from flows.digest import digest
 from flows.monitor import monitor
 
 TIMEZONE = "UTC"  # cron times below are read in this zone; UTC never skips or repeats an hour
+SERVER_START_TIMEOUT = 90.0  # seconds; a first start creates and migrates the server's database
+SERVER_STOP_TIMEOUT = 15.0  # seconds for the local server to stop after the runner before it is killed
 
 
 @dataclass(frozen=True)
@@ -50,4 +63,83 @@ def deployments(config_path: str | None = None) -> list[Any]:
 
 def serve(config_path: str | None = None) -> None:
     """Run the schedules in this process until interrupted (no work pool needed)."""
-    prefect_serve(*deployments(config_path))
+    # Prefect 3.8's SIGTERM handler calls the async Runner.stop without awaiting it; the runner stops anyway.
+    warnings.filterwarnings("ignore", "coroutine 'Runner.astop' was never awaited", RuntimeWarning)
+    with _sigterm_exits(), prefect_api():
+        prefect_serve(*deployments(config_path))
+
+
+@contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """SIGTERM ends this process through its cleanups, also before Prefect's runner sets its handler."""
+    previous = signal.signal(signal.SIGTERM, _exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit(_signum: int, _frame: object) -> None:
+    """Leave by SystemExit, so the local server is stopped on the way out."""
+    sys.exit(0)
+
+
+@contextmanager
+def prefect_api() -> Iterator[str]:
+    """The Prefect API to serve on: ``PREFECT_API_URL`` when set, else a local server, stopped last.
+
+    Prefect's own temporary server shares this process group, so Ctrl-C stopped it before the runner had
+    paused its deployments, and the runner spent a minute retrying, printing tracebacks. The local server
+    here runs in a session of its own (its runs and UI kept in PREFECT_HOME) and is stopped last.
+    """
+    if PREFECT_API_URL.value():
+        yield PREFECT_API_URL.value()
+        return
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    with _local_server(port) as server:
+        _wait_healthy(url, server)
+        print(f"Prefect UI for these runs: http://127.0.0.1:{port}", flush=True)
+        with temporary_settings({PREFECT_API_URL: url}):
+            yield url
+
+
+@contextmanager
+def _local_server(port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """``prefect server start`` on loopback in a session of its own, logging to PREFECT_HOME."""
+    log_path = PREFECT_HOME.value() / "claimwatch-server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
+               "--analytics-off"]
+    with log_path.open("ab") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=SERVER_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
+    """Wait for the local server to answer; ConfigError naming its log when it exits or never answers."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    log = PREFECT_HOME.value() / "claimwatch-server.log"
+    raise ConfigError(f"local Prefect server on {url} did not start (see {log}); or set PREFECT_API_URL")
+
+
+def _free_port() -> int:
+    """A loopback TCP port free at the moment of asking."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

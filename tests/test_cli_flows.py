@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import IO
 
+import httpx
 import pytest
 import yaml
 from support.flows import Article, harness_url, write_config
@@ -20,6 +25,7 @@ pytestmark = pytest.mark.timeout(180)
 
 ROOT = Path(__file__).resolve().parents[1]
 CLAIMWATCH = Path(sys.executable).parent / "claimwatch"
+RUNNER_SETTLE = 5.0  # seconds: Prefect's runner takes the signals over once its loop runs, after its banner
 UNREACHABLE = [
     {"name": "gone-feed", "kind": "feed", "url": "http://unreachable.invalid/feed", "interval": 30},
     {"name": "gone-page", "kind": "page", "url": "https://unreachable.invalid/newsroom", "interval": 60},
@@ -108,3 +114,47 @@ def test_serve_builds_one_deployment_per_schedule(prefect: str) -> None:
     assert built["monitor"].schedules[0].schedule.timezone == TIMEZONE
     assert not built["backfill"].schedules
     assert all(d.parameters["config_path"] == "/etc/claimwatch.yaml" for d in built.values())
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_without_a_prefect_server_stops_cleanly(stop: signal.Signals, tmp_path: Path) -> None:
+    """Ctrl-C (to the whole process group, as a terminal sends it) or SIGTERM: the runner, then its server."""
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    env.pop("PREFECT_API_URL", None)
+    serving = subprocess.Popen(
+        [str(CLAIMWATCH), "serve"],
+        env=env,
+        cwd=tmp_path,
+        text=True,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert serving.stdout is not None
+    seen = "".join(_lines_until(serving.stdout, "being served"))
+    ui = re.search(r"Prefect UI for these runs: (http://\S+)", seen)
+    assert ui, seen
+    time.sleep(RUNNER_SETTLE)
+    if stop is signal.SIGINT:
+        os.killpg(serving.pid, stop)
+    else:
+        serving.send_signal(stop)
+    rest, _ = serving.communicate(timeout=30)
+    assert serving.returncode == 0, rest
+    assert "Traceback" not in rest and "Warning" not in rest
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(ui.group(1), timeout=5)  # the local server stopped with it
+
+
+def _lines_until(stream: IO[str], marker: str) -> list[str]:
+    """Lines read from a text stream up to and including the first holding ``marker``."""
+    lines: list[str] = []
+    for line in stream:
+        lines.append(line)
+        if marker in line:
+            return lines
+    raise AssertionError("".join(lines))
