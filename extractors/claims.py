@@ -36,7 +36,9 @@ from extractors.periods import NO_PERIOD, PeriodMention, find_periods, next_year
 from extractors.sentences import Sentence, split_sentences
 from extractors.tables import Table, TableReader
 
-EXTRACTOR_VERSION = "claims-3"  # claims-3: held-out batches 1-9 (traditional Chinese, tables, lists)
+# claims-3: held-out batches 1-9 (traditional Chinese, tables, lists); claims-4: batches 10-12 (HK quarter
+# labels without 度, "the previous quarter", analysts' models as forecasts)
+EXTRACTOR_VERSION = "claims-4"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 SETTLED_DAYS = 90  # results for a period are out within three months; previews come sooner
@@ -50,7 +52,10 @@ _FORECAST_RE = re.compile(
     r"ambition|commit(?:s|ted|ment)?|pledg(?:e|ed|es)|vow(?:ed|s)?|intends?|anticipat\w+|predict\w*|outlook|"
     r"guidance|poised to|on track to|set to|seeks? to|hopes? to|estimates? that|had expected|"
     r"analysts expected|"
-    r"consensus|to (?:stay|remain|reach|hit|top|exceed|surpass|grow|rise|climb|double|accelerate))\b"
+    r"consensus|to (?:stay|remain|reach|hit|top|exceed|surpass|grow|rise|climb|double|accelerate)|"
+    # an analyst's model, the verb ("she now models revenue at"), never the noun ("Qwen models")
+    r"(?:we|she|he|they|analysts?)\s+(?:now\s+)?model(?:s|l?ed)?|"
+    r"our (?:model|estimates?) (?:has|have|shows?|assumes?|puts?|sees?))\b"
     # "beat expectations", "胜预期": measured against a forecast, itself an actual
     r"|目标|预计|计划|有望|力争|(?<![胜超])(?<!好于|高于|低于|不及|逊于)预期|预测|预料|承诺|拟"
     r"|(?<![材资饮原燃肥香])料(?:将|会|可|升|增|达|超|在|由)"  # HK press: "市佔率料升至四成"

@@ -201,7 +201,9 @@ def _fiscal_quarter_before(m: re.Match[str], ref: LooseDate | None) -> Period | 
     return _fq(int(q), int(raw) if len(raw) == 4 else 2000 + int(raw))
 
 
-@_rule(r"(?P<year>20\d{2})\s*财年\s*第?(?P<q>[一二三四1-4])季度", fiscal=True)
+# HK press drops 度 ("2026財年第二季") and glosses the quarter's end in brackets ("（截至9月底止）")
+@_rule(r"(?P<year>20\d{2})\s*财年\s*第?(?P<q>[一二三四1-4])季度?(?:\s*[（(]截至[^）)]{1,20}[）)])?",
+       fiscal=True)
 def _fiscal_quarter_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     return _fq(_ORDINAL_Q[m["q"]], int(m["year"]))
 
@@ -312,7 +314,7 @@ def _month_named_quarter_zh(m: re.Match[str], ref: LooseDate | None) -> Period |
     return Period.quarter(int(m["year"]), quarter) if m["year"] else _year(m, ref, "q", quarter)
 
 
-@_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?:第(?P<q>[一二三四1-4])|(?P<q2>[一二三四1-4]))季度")
+@_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?:(?<!连续)第(?P<q>[一二三四1-4])季度?|(?P<q2>[一二三四1-4])季度)")
 def _quarter_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     return _numbered_quarter(_explicit_year(m), _ORDINAL_Q[m["q"] or m["q2"]], ref)
 
@@ -355,21 +357,31 @@ def _month(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     return _year(m, ref, "m", _MONTHS[name])
 
 
-@_rule(r"\b(?P<rel>last|this|previous|past|latest|most recent)\s+quarter\b|本季度|上一?季度|上季")
+@_rule(
+    r"\b(?P<rel>last|this|previous|prior|preceding|past|latest|most recent)\s+quarter\b"
+    r"|本季度|(?P<cmp>较\s*)?上一?季度?"
+)
 def _relative_quarter(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     """The latest quarter reported at publication: results news says "this quarter" of the quarter it reports.
 
     A quarter that closed only days before publication has no results yet, so "last quarter" written on
-    January 5 is the September quarter.
+    January 5 is the September quarter. "The previous quarter" and "较上季" compare with the quarter before
+    the one reported ("growth of 36%, up from 34% in the previous quarter").
     """
     if ref is None:
         return None
     current = _month_quarter(ref.day.month)
     latest = Period.quarter(ref.day.year - (current == 1), 4 if current == 1 else current - 1)
     if (ref.day - latest.end).days < REPORTING_LAG_DAYS:
-        first = latest.start.month == 1
-        return Period.quarter(latest.start.year - first, 4 if first else (latest.start.month - 1) // 3)
-    return latest
+        latest = _quarter_before(latest)
+    earlier = (m["rel"] or "").lower() in ("previous", "prior", "preceding") or m["cmp"] is not None
+    return _quarter_before(latest) if earlier else latest
+
+
+def _quarter_before(quarter: Period) -> Period:
+    """The calendar quarter before a quarter."""
+    first = quarter.start.month == 1
+    return Period.quarter(quarter.start.year - first, 4 if first else (quarter.start.month - 1) // 3)
 
 
 # not the comparison base of a change: "the same period last year", "去年同期"
@@ -425,7 +437,7 @@ _WRITTEN_YEAR_RE = re.compile(r"\d{2}|去年|今年|\b(?:last|this|previous|past
 _TRAILING_RE = re.compile(
     r"\b(?:the\s+)?(?:past|last|trailing|previous)\s+(?:four|4|twelve|12|three|3|six|6)\s+"
     r"(?:quarters|months)\b"
-    r"|\btrailing\s+(?:twelve|12)[\s-]months?\b|过去\s*(?:四|4|十二|12)\s*个\s*(?:季度|月)|近(?:四|4)个季度",
+    r"|\btrailing\s+(?:twelve|12)[\s-]months?\b|过去\s*(?:四|4|十二|12)\s*个?\s*(?:季度?|月)|近(?:四|4)个季度",
     re.IGNORECASE,
 )
 
