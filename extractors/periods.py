@@ -307,6 +307,17 @@ def _half(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     return _year(m, ref, "h", half)
 
 
+@_rule(r"(?P<year>20\d{2})\s*年\s*(?P<m1>1[0-2]|0?[1-9])\s*月?\s*[-—–~至到]+\s*(?P<m2>1[0-2]|0?[1-9])\s*月")
+def _month_span_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    """"2025年10月—12月": the quarter or half it spans exactly; any other span dates nothing."""
+    first, last, year = int(m["m1"]), int(m["m2"]), int(m["year"])
+    if last - first == 2 and first % 3 == 1:
+        return Period.quarter(year, _month_quarter(first))
+    if last - first == 5 and first in (1, 7):
+        return Period.half(year, 1 if first == 1 else 2)
+    return NO_PERIOD
+
+
 @_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?P<month>1[0-2]|0?[1-9])\s*月(?:份)?(?:所在)?季度")
 def _month_named_quarter_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     """"2025年9月季度": the quarter that ends in (or holds) that month."""

@@ -33,6 +33,11 @@ CASES = [
     ("上半年", "2025-H1", "in"),
     ("截至2025年12月", "2025-12", "by"),
     ("2026财年第二季度", "2025-Q3", "in"),
+    ("2026财年第二季（截至9月底止）", "2025-Q3", "in"),  # HK: no 度, the quarter's end glossed in brackets
+    ("2025年10月—12月", "2025-Q4", "in"),
+    ("2025年1月至6月", "2025-H1", "in"),
+    ("the previous quarter", "2025-Q2", "in"),  # the one before the quarter reported (September)
+    ("较上一季度", "2025-Q2", "in"),
     ("its fiscal second quarter", "2025-Q3", "in"),
     ("fourth-quarter 2025 revenue", "2025-Q4", "in"),
     ("the quarter ended in September", "2025-Q3", "in"),
@@ -86,6 +91,8 @@ def test_last_quarter_is_the_latest_reported(published: str, label: str) -> None
         "the fiscal year ended March 31, 2025",
         "(ended Sept. 30)",
         "in the same quarter of 2024",
+        "2025年3月至5月",  # a span of months that is no quarter or half
+        "连续第三季",  # a streak ("the third straight quarter"), not the third quarter
     ],
 )
 def test_no_period(text: str) -> None:
