@@ -33,6 +33,8 @@ _SCALES = {
     "亿": 10**8,
 }
 _ZH_CURRENCY = {"元": "CNY", "美元": "USD", "港元": "HKD"}
+# A column headed in another currency than the table's ("Three months ended March 31, 2026 (US$)")
+_COLUMN_CURRENCY_RE = re.compile(r"US\$|\bUSD\b|US dollars|美元|HK\$|\bHKD\b|港元", re.IGNORECASE)
 # A table whose rows add up to "Total revenue" is a revenue table, even when no caption says so.
 _TOTAL_REVENUE_ROW_RE = re.compile(
     r"^\|\s*(?:total\s+|net\s+)*revenues?\s*\||^\|\s*(?:总|總)?(?:收入|营收|營收)\s*\|", re.I
@@ -61,7 +63,14 @@ class Table:
         if self.currency is None or mention.scaled or mention.unit != "count" or mention.streak:
             return mention
         value = mention.value * Decimal(self.multiplier)
-        return replace(mention, value=value, unit=self.currency, stated_value=mention.value, scaled=True)
+        currency = self._column_currency(mention.start) or self.currency
+        return replace(mention, value=value, unit=currency, stated_value=mention.value, scaled=True)
+
+    def _column_currency(self, position: int) -> str | None:
+        """The currency a cell's own column heading names, when it names one."""
+        low, high = self.column_span(position)
+        found = _COLUMN_CURRENCY_RE.search(self.prefix, low, high) if high > low else None
+        return None if found is None else _named_currency(found.group(0).lower())
 
     def column_span(self, position: int) -> tuple[int, int]:
         """Where, in the prefix, the header cell above a row position sits (its column's heading)."""
@@ -96,6 +105,9 @@ class TableReader:
         if _RULE_RE.match(line):
             return None
         if self._header is None:
+            if _caption_row(line):  # trafilatura writes a table's <caption> as its first row
+                self._caption = _cells(line)[0]
+                return None
             self._header, self._measure = line, self._measure_below(index)
             return None
         currency, multiplier = _declared(clean(f"{self._caption} {self._header}"))  # "億元" reads as "亿元"
@@ -109,6 +121,17 @@ class TableReader:
             if _TOTAL_REVENUE_ROW_RE.match(line):
                 return "revenue"
         return ""
+
+
+def _cells(line: str) -> list[str]:
+    """The non-empty cells of a table line."""
+    return [cell.strip() for cell in line.strip().strip("|").split("|") if cell.strip()]
+
+
+def _caption_row(line: str) -> bool:
+    """A row of several cells with text in the first only: a caption spanning the table."""
+    cells = line.strip().strip("|").split("|")
+    return len(cells) > 1 and bool(cells[0].strip()) and not any(c.strip() for c in cells[1:])
 
 
 def _declared(text: str) -> tuple[str | None, int]:
@@ -125,4 +148,6 @@ def _declared(text: str) -> tuple[str | None, int]:
 
 def _named_currency(name: str) -> str:
     """ISO code for currency names the number parser does not spell out."""
-    return "USD" if "us" in name else "HKD" if "hk" in name else "CNY"
+    if "us" in name or name == "美元":
+        return "USD"
+    return "HKD" if "hk" in name or name == "港元" else "CNY"

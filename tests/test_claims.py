@@ -104,6 +104,21 @@ def test_table_cells_take_their_column_period_and_declared_unit() -> None:
     ]
 
 
+def test_a_caption_row_and_a_translation_column_as_trafilatura_writes_an_ir_table() -> None:
+    """The <caption> comes out as a first row with one filled cell; a "(US$)" column is in dollars."""
+    text = (
+        "| Revenue by segment (in millions of RMB) |  |  | \n|---|---|---|\n"
+        "| Segment | Three months ended March 31, 2026 | Three months ended March 31, 2026 (US$) | \n"
+        "|---|---|---|\n| Cloud Intelligence Group | 41,575 | 5,729 | "
+    )
+    claims = extract_claims(Document(source="t", text=text, published=LooseDate.parse("2026-05-14")))
+    tracked = [(c.metric, c.value, c.unit, c.period.label if c.period else None) for c in claims if c.metric]
+    assert tracked == [
+        ("alibaba_cloud.revenue", Decimal(41_575_000_000), "CNY", "2026-Q1"),
+        ("alibaba_cloud.revenue", Decimal(5_729_000_000), "USD", "2026-Q1"),
+    ]
+
+
 def test_the_company_long_after_it_was_named_is_the_document_subject() -> None:
     text = (
         "Alibaba Group results summary.\n- Revenue: up 7%.\n- Margin: 12%.\n- Buybacks: 5.1%.\n"
