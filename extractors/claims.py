@@ -62,6 +62,9 @@ _FORECAST_RE = re.compile(
     r"|将(?:达到|超过|突破|投入|投资)",
     re.IGNORECASE,
 )
+_ESTIMATE_HEADING_RE = re.compile(
+    r"\d{2}E\b|\bestimates?\b|\bforecasts?\b|\bconsensus\b|预测|预期|预估", re.IGNORECASE
+)
 _REPORTED_RE = re.compile(
     r"\b(?:reported|posted|rose|grew|jumped|climbed|surged|reached|hit|was|were|has|achieved|recorded|"
     r"generated|"
@@ -333,6 +336,7 @@ def _claim(
     forecast = not history and (
         kind == MetricKind.TARGET
         or _is_forecast(text, mention)
+        or _estimate_column(reading, mention)
         or is_projection(period, document.published, kind)
     )
     period = settled(found, forecast, document.published)
@@ -378,6 +382,13 @@ def _column_period(reading: _Reading, mention: Mention, periods: list[PeriodMent
     low, high = reading.table.column_span(mention.start)
     in_column = [p for p in periods if low <= p.start and p.end <= high]
     return in_column[0] if len(in_column) == 1 else None
+
+
+def _estimate_column(reading: _Reading, mention: Mention) -> bool:
+    """True for a table cell under an estimates heading ("Dec-25E", "FY26E", "Consensus", "预测")."""
+    if reading.table is None:
+        return False
+    return _ESTIMATE_HEADING_RE.search(reading.table.column_heading(mention.start)) is not None
 
 
 def _is_forecast(text: str, mention: Mention) -> bool:

@@ -116,7 +116,7 @@ _ZH_STREAK_RE = re.compile(r"连续第?(?P<num>[零一二两三四五六七八�
 
 # Spelled, Chinese-numeral and streak forms all carry one of these; sentences without them skip those passes.
 _WORDS_HINT_RE = re.compile(
-    r"illion|thousand|consecutive|straight|successive|in a row|running|[万亿萬億]|季度", re.IGNORECASE
+    r"illion|thousand|consecutive|straight|successive|in a row|running|[万亿萬億]|季|连续", re.IGNORECASE
 )
 SCALES = {
     "trillion": 10**12,

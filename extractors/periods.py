@@ -307,6 +307,15 @@ def _half(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     return _year(m, ref, "h", half)
 
 
+# Analysts' table columns: "Sep-25A" (actual) and "Dec-25E" (estimate) are the quarters ending those months;
+# "FY26E" is a fiscal year, no calendar period.
+@_rule(r"\b(?P<mon>Mar|Jun|Sept?|Dec)[-' ]?(?P<yy>\d{2})[AE]\b|\b(?P<fy>FY\s?\d{2,4})[AE]\b")
+def _analyst_column(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    if m["fy"]:
+        return NO_PERIOD
+    return Period.quarter(2000 + int(m["yy"]), _month_quarter(_MONTHS[m["mon"].lower()]))
+
+
 @_rule(r"(?P<year>20\d{2})\s*年\s*(?P<m1>1[0-2]|0?[1-9])\s*月?\s*[-—–~至到]+\s*(?P<m2>1[0-2]|0?[1-9])\s*月")
 def _month_span_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     """"2025年10月—12月": the quarter or half it spans exactly; any other span dates nothing."""

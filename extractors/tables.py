@@ -18,7 +18,7 @@ _RULE_RE = re.compile(r"^\|[\s|:-]+$")
 # "(RMB million)", "RMB in millions", "in millions of RMB", "US$ thousands", "人民币百万元", "单位：亿元"
 _CURRENCY = r"RMB|CNY|yuan|Renminbi|US\$|USD|US dollars|HK\$|HKD|人民币|美元|港元"
 _DECLARED_RE = re.compile(
-    rf"(?P<cur>{_CURRENCY})\s*(?:in\s+)?(?P<scale>millions?|thousands?|billions?)\b"
+    rf"(?P<cur>{_CURRENCY})\s*(?:in\s+)?(?P<scale>millions?|thousands?|billions?|bn|mn)\b"
     rf"|\bin (?P<scale2>millions|thousands|billions) of (?P<cur2>{_CURRENCY})"
     r"|(?P<cur3>人民币|美元|港元)?(?P<zscale>百万|千|万|亿)(?P<yuan>元|美元|港元)",
     re.IGNORECASE,
@@ -27,6 +27,8 @@ _SCALES = {
     "thousand": 10**3,
     "million": 10**6,
     "billion": 10**9,
+    "bn": 10**9,
+    "mn": 10**6,
     "千": 10**3,
     "万": 10**4,
     "百万": 10**6,
@@ -65,6 +67,11 @@ class Table:
         value = mention.value * Decimal(self.multiplier)
         currency = self._column_currency(mention.start) or self.currency
         return replace(mention, value=value, unit=currency, stated_value=mention.value, scaled=True)
+
+    def column_heading(self, position: int) -> str:
+        """The heading of the column a row position falls in ("" when the header has no such cell)."""
+        low, high = self.column_span(position)
+        return self.prefix[low:high]
 
     def _column_currency(self, position: int) -> str | None:
         """The currency a cell's own column heading names, when it names one."""

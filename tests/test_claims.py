@@ -119,6 +119,20 @@ def test_a_caption_row_and_a_translation_column_as_trafilatura_writes_an_ir_tabl
     ]
 
 
+def test_an_analysts_estimates_table_dates_each_column_and_marks_estimates_as_forecasts() -> None:
+    text = (
+        "Key estimates\n| Cloud Intelligence (RMB bn) | Sep-25A | Dec-25E | FY26E |\n|---|---|---|---|\n"
+        "| Revenue | 39.8 | 42.6 | 157.0 |"
+    )
+    claims = extract_claims(Document(source="t", text=text, published=LooseDate.parse("2026-01-20")))
+    tracked = [(c.value, c.unit, c.period.label if c.period else None, c.forecast) for c in claims if c.metric]
+    assert tracked == [
+        (Decimal(39_800_000_000), "CNY", "2025-Q3", False),
+        (Decimal(42_600_000_000), "CNY", "2025-Q4", True),
+        (Decimal(157_000_000_000), "CNY", None, True),
+    ]
+
+
 def test_the_company_long_after_it_was_named_is_the_document_subject() -> None:
     text = (
         "Alibaba Group results summary.\n- Revenue: up 7%.\n- Margin: 12%.\n- Buybacks: 5.1%.\n"
