@@ -329,7 +329,7 @@ def _claim(
     """One Claim for one number; ``history`` marks a dated earlier figure quoted as a baseline (an actual)."""
     document, catalog, text, mention = reading.document, reading.catalog, reading.text, mentions[index]
     kind = catalog.metrics[metric_id].kind if metric_id else None
-    found = earlier or _column_period(reading, mention, periods) or period_for(
+    found = earlier or _flow_column(_column_period(reading, mention, periods), kind) or period_for(
         mentions, index, row_periods(periods, reading.skip), kind, text
     )
     period = found.period if found and found.period is not NO_PERIOD else None
@@ -373,6 +373,15 @@ def _quarter_of(period: Period) -> Period:
     if len(period.label) != len("2025-09") or "-Q" in period.label or "-H" in period.label:
         return period
     return Period.quarter(period.start.year, (period.start.month - 1) // 3 + 1)
+
+
+def _flow_column(found: PeriodMention | None, kind: MetricKind | None) -> PeriodMention | None:
+    """A column dated by a quarter's last day ("Jun 30, 2025") holds that quarter's figures for a flow."""
+    if found is None or kind != MetricKind.FLOW or found.period.granularity != "month":
+        return found
+    if found.period.end.month % 3:
+        return found  # a month that ends no quarter dates a month
+    return replace(found, period=_quarter_of(found.period))
 
 
 def _column_period(reading: _Reading, mention: Mention, periods: list[PeriodMention]) -> PeriodMention | None:

@@ -85,6 +85,12 @@ _SPELLED_RE = re.compile(
     r"(?P<hundred>\s+hundred)?\s+(?P<scale>trillion|billion|million|thousand)\b",
     re.IGNORECASE,
 )
+# "a quarter of a million", "half a billion": a fraction of a scale word
+_FRACTION_RE = re.compile(
+    r"\b(?P<frac>a quarter of|a third of|half|a half of)\s+an?\s+(?P<scale>billion|million)\b", re.IGNORECASE
+)
+_FRACTIONS = {"a quarter of": Decimal("0.25"), "a third of": Decimal(1) / 3, "half": Decimal("0.5"),
+              "a half of": Decimal("0.5")}
 # "nine consecutive quarters", "ninth straight quarter", "9th consecutive": streak counts
 _STREAK_RE = re.compile(
     r"\b(?P<word>[a-z]+|\d+(?:st|nd|rd|th)?)(?P<tail>:?\s+(?:consecutive|straight|successive)\b"
@@ -260,6 +266,7 @@ def find_numbers(text: str) -> list[Mention]:
     found = _digit_mentions(text)
     if _WORDS_HINT_RE.search(text):
         found += _spelled_mentions(text) + _chinese_mentions(text) + _streak_mentions(text)
+        found += _fraction_mentions(text)
     if "成" in text:
         found += _tenths_mentions(text)
     found.sort(key=lambda m: (m.start, -m.end))
@@ -398,6 +405,17 @@ def _spelled_mentions(text: str) -> list[Mention]:
                 scaled=True,
             )
         )
+    return out
+
+
+def _fraction_mentions(text: str) -> list[Mention]:
+    """A fraction of a scale word: "a quarter of a million" is 250,000."""
+    out = []
+    for match in _FRACTION_RE.finditer(text):
+        scale = match.group("scale").lower()
+        value = (_FRACTIONS[match.group("frac").lower()] * SCALES[scale]).quantize(Decimal(1))
+        qualifier = _qualifier(text, match.start(), match.end())
+        out.append(Mention(value, "count", qualifier, match.start(), match.end(), scaled=True))
     return out
 
 

@@ -151,6 +151,26 @@ def _rule(pattern: str, fiscal: bool = False) -> Callable[[Resolver], Resolver]:
     return register
 
 
+@_rule(
+    rf"\b{_MONTH}\s*[-–]\s*{_MONTH.replace('month', 'month2')}"
+    rf"(?:\s+(?:period|quarter|half))?(?:,?\s+{_YEAR})?"
+)
+def _month_span(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+    """"the July-December period", "January-March 2026": the quarter or half spanned, else no period."""
+    first, last = _MONTHS[m["month"].lower()], _MONTHS[m["month2"].lower()]
+    kind, number = _span_kind(first, last)
+    return NO_PERIOD if kind is None else _year(m, ref, kind, number)
+
+
+def _span_kind(first: int, last: int) -> tuple[str | None, int]:
+    """("q", n) or ("h", n) when months first..last are exactly a calendar quarter or half."""
+    if last - first == 2 and first % 3 == 1:
+        return "q", _month_quarter(first)
+    if last - first == 5 and first in (1, 7):
+        return "h", 1 if first == 1 else 2
+    return None, 0
+
+
 @_rule(rf"\b{_YEAR}(?:'s|’s)\s+(?:(?P<ordh>first|second)[\s-]+half|{_ORD}[\s-]+quarter)")
 def _year_possessive(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     """"2026's first half", "2025's fourth quarter"."""
@@ -319,12 +339,8 @@ def _analyst_column(m: re.Match[str], ref: LooseDate | None) -> Period | None:
 @_rule(r"(?P<year>20\d{2})\s*年\s*(?P<m1>1[0-2]|0?[1-9])\s*月?\s*[-—–~至到]+\s*(?P<m2>1[0-2]|0?[1-9])\s*月")
 def _month_span_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     """"2025年10月—12月": the quarter or half it spans exactly; any other span dates nothing."""
-    first, last, year = int(m["m1"]), int(m["m2"]), int(m["year"])
-    if last - first == 2 and first % 3 == 1:
-        return Period.quarter(year, _month_quarter(first))
-    if last - first == 5 and first in (1, 7):
-        return Period.half(year, 1 if first == 1 else 2)
-    return NO_PERIOD
+    kind, number = _span_kind(int(m["m1"]), int(m["m2"]))
+    return NO_PERIOD if kind is None else _make(kind, int(m["year"]), number)
 
 
 @_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?P<month>1[0-2]|0?[1-9])\s*月(?:份)?(?:所在)?季度")
@@ -379,14 +395,14 @@ def _month(m: re.Match[str], ref: LooseDate | None) -> Period | None:
 
 @_rule(
     r"\b(?P<rel>last|this|previous|prior|preceding|past|latest|most recent)\s+quarter\b"
-    r"|本季度|(?P<cmp>较\s*)?上一?季度?"
+    r"|本季度|(?P<prev>较\s*)?上一?季度?"
 )
 def _relative_quarter(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     """The latest quarter reported at publication: results news says "this quarter" of the quarter it reports.
 
     A quarter that closed only days before publication has no results yet, so "last quarter" written on
     January 5 is the September quarter. "The previous quarter" and "较上季" compare with the quarter before
-    the one reported ("growth of 36%, up from 34% in the previous quarter").
+    the one reported ("growth of 36%, up from 34% in the previous quarter"); a bare 上季 is "last quarter".
     """
     if ref is None:
         return None
@@ -394,7 +410,7 @@ def _relative_quarter(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     latest = Period.quarter(ref.day.year - (current == 1), 4 if current == 1 else current - 1)
     if (ref.day - latest.end).days < REPORTING_LAG_DAYS:
         latest = _quarter_before(latest)
-    earlier = (m["rel"] or "").lower() in ("previous", "prior", "preceding") or m["cmp"] is not None
+    earlier = (m["rel"] or "").lower() in ("previous", "prior", "preceding") or m["prev"] is not None
     return _quarter_before(latest) if earlier else latest
 
 

@@ -133,6 +133,27 @@ def test_an_analysts_estimates_table_dates_each_column_and_marks_estimates_as_fo
     ]
 
 
+def test_columns_headed_by_a_quarters_last_day_hold_that_quarters_revenue() -> None:
+    text = (
+        "Cloud Intelligence Group\n| (in RMB millions, except percentages) | Jun 30, 2025 | Jun 30, 2026 |\n"
+        "|---|---|---|\n| Revenue | 33,398 | 47,420 |\n| YoY % change | 26% | 42% |"
+    )
+    claims = extract_claims(Document(source="t", text=text, published=LooseDate.parse("2026-08-13")))
+    tracked = [(c.metric, c.value, c.period.label if c.period else None) for c in claims if c.metric]
+    assert tracked == [
+        ("alibaba_cloud.revenue", Decimal(33_398_000_000), "2025-Q2"),
+        ("alibaba_cloud.revenue", Decimal(47_420_000_000), "2026-Q2"),
+        ("alibaba_cloud.revenue_growth_yoy", Decimal(26), "2025-Q2"),
+        ("alibaba_cloud.revenue_growth_yoy", Decimal(42), "2026-Q2"),
+    ]
+
+
+def test_group_wide_revenue_is_not_the_cloud_units() -> None:
+    text = "Alibaba Cloud revenue rose 42%. Group-wide revenue rose 10 percent to 271.6 billion yuan."
+    claims = extract_claims(Document(source="t", text=text, published=LooseDate.parse("2026-08-13")))
+    assert [(c.metric, c.value) for c in claims if c.metric] == [("alibaba_cloud.revenue_growth_yoy", Decimal(42))]
+
+
 def test_the_company_long_after_it_was_named_is_the_document_subject() -> None:
     text = (
         "Alibaba Group results summary.\n- Revenue: up 7%.\n- Margin: 12%.\n- Buybacks: 5.1%.\n"

@@ -10,6 +10,8 @@ from extractors.numbers import find_numbers
 
 CASES = [
     ("Qwen's 700M+ downloads", [("700000000", "count", "over")]),
+    ("roughly a quarter of a million derivative models", [("250000", "count", "approx")]),
+    ("half a billion downloads", [("500000000", "count", "exact")]),
     ("RMB22.3B in AI revenue", [("22300000000", "CNY", "exact")]),
     ("revenue growth of 34%", [("34", "percent", "exact")]),
     ("an investment of over 380 billion yuan", [("380000000000", "CNY", "over")]),

@@ -36,7 +36,9 @@ CASES = [
     ("2026财年第二季（截至9月底止）", "2025-Q3", "in"),  # HK: no 度, the quarter's end glossed in brackets
     ("2025年10月—12月", "2025-Q4", "in"),
     ("2025年1月至6月", "2025-H1", "in"),
-    ("Sep-25A", "2025-Q3", "in"),  # an analyst table's actual and estimate columns
+    ("Sep-25A", "2025-Q3", "in"),
+    ("in the July-December period", "2025-H2", "in"),
+    ("January-March 2026", "2026-Q1", "in"),  # an analyst table's actual and estimate columns
     ("Dec-25E", "2025-Q4", "in"),
     ("the previous quarter", "2025-Q2", "in"),  # the one before the quarter reported (September)
     ("较上一季度", "2025-Q2", "in"),
@@ -96,6 +98,7 @@ def test_last_quarter_is_the_latest_reported(published: str, label: str) -> None
         "2025年3月至5月",  # a span of months that is no quarter or half
         "连续第三季",  # a streak ("the third straight quarter"), not the third quarter
         "FY26E",  # a fiscal year's estimate column
+        "March-May",
     ],
 )
 def test_no_period(text: str) -> None:
