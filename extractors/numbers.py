@@ -17,7 +17,7 @@ _NUMBER_RE = re.compile(
     r"(?P<plus>\+)?"
     r"(?:(?P<wscale>[\s-]?(?i:trillion|billion|million|thousand|trln|tn|bln|bn|mn|mln)\b)"
     r"|(?P<lscale>[kKmMbBT])(?![A-Za-z0-9])"
-    r"|(?P<zscale>万亿|千亿|百亿|十亿|亿|萬億|萬|億|万|千(?![万亿]))"
+    r"|\s?(?P<zscale>万亿|千亿|百亿|十亿|亿|萬億|萬|億|万|千(?![万亿]))"  # Taiwan press: "10 億次"
     r")?"
     r"(?P<plus2>\+|[-\s]plus\b|多|余)?"
     r"(?P<pct>\s?(?:%|％|percent\b|per cent\b|pct\b|pc\b))?"

@@ -12,6 +12,7 @@ CASES = [
     ("Qwen's 700M+ downloads", [("700000000", "count", "over")]),
     ("roughly a quarter of a million derivative models", [("250000", "count", "approx")]),
     ("half a billion downloads", [("500000000", "count", "exact")]),
+    ("下載量已突破 10 億次", [("1000000000", "count", "over")]),  # Taiwan press spaces figure and scale
     ("RMB22.3B in AI revenue", [("22300000000", "CNY", "exact")]),
     ("revenue growth of 34%", [("34", "percent", "exact")]),
     ("an investment of over 380 billion yuan", [("380000000000", "CNY", "over")]),
