@@ -88,70 +88,70 @@ def test_a_bad_catalog_names_the_file_and_key(tmp_path: Path) -> None:
         load_catalog(path)
 
 
-def test_table_cells_take_their_column_period_and_declared_unit() -> None:
-    text = (
+TABLES = [
+    pytest.param(
         "Segment revenue (in millions of RMB)\n"
         "| | Three months ended September 30, 2024 | Three months ended September 30, 2025 | YoY |\n"
         "|---|---|---|---|\n| Cloud Intelligence Group | 29,610 | 39,824 | 34% |\n"
-        "| All others | 60,318 | 56,710 | (6)% |"
-    )
-    claims = extract_claims(Document(source="t", text=text, published=LooseDate.parse("2025-11-25")))
-    tracked = [(c.metric, c.value, c.unit, c.period.label if c.period else None) for c in claims if c.metric]
-    assert tracked == [
-        ("alibaba_cloud.revenue", Decimal(29_610_000_000), "CNY", "2024-Q3"),
-        ("alibaba_cloud.revenue", Decimal(39_824_000_000), "CNY", "2025-Q3"),
-        ("alibaba_cloud.revenue_growth_yoy", Decimal(34), "percent", None),
-    ]
-
-
-def test_a_caption_row_and_a_translation_column_as_trafilatura_writes_an_ir_table() -> None:
-    """The <caption> comes out as a first row with one filled cell; a "(US$)" column is in dollars."""
-    text = (
+        "| All others | 60,318 | 56,710 | (6)% |",
+        "2025-11-25",
+        [
+            ("alibaba_cloud.revenue", 29_610_000_000, "CNY", "2024-Q3", False),
+            ("alibaba_cloud.revenue", 39_824_000_000, "CNY", "2025-Q3", False),
+            ("alibaba_cloud.revenue_growth_yoy", 34, "percent", None, False),
+        ],
+        id="column periods and the declared unit",
+    ),
+    pytest.param(  # trafilatura writes a <caption> as a first row with one filled cell
         "| Revenue by segment (in millions of RMB) |  |  | \n|---|---|---|\n"
         "| Segment | Three months ended March 31, 2026 | Three months ended March 31, 2026 (US$) | \n"
-        "|---|---|---|\n| Cloud Intelligence Group | 41,575 | 5,729 | "
-    )
-    claims = extract_claims(Document(source="t", text=text, published=LooseDate.parse("2026-05-14")))
-    tracked = [(c.metric, c.value, c.unit, c.period.label if c.period else None) for c in claims if c.metric]
-    assert tracked == [
-        ("alibaba_cloud.revenue", Decimal(41_575_000_000), "CNY", "2026-Q1"),
-        ("alibaba_cloud.revenue", Decimal(5_729_000_000), "USD", "2026-Q1"),
-    ]
-
-
-def test_an_analysts_estimates_table_dates_each_column_and_marks_estimates_as_forecasts() -> None:
-    text = (
+        "|---|---|---|\n| Cloud Intelligence Group | 41,575 | 5,729 | ",
+        "2026-05-14",
+        [
+            ("alibaba_cloud.revenue", 41_575_000_000, "CNY", "2026-Q1", False),
+            ("alibaba_cloud.revenue", 5_729_000_000, "USD", "2026-Q1", False),
+        ],
+        id="a caption row and a US$ column",
+    ),
+    pytest.param(
         "Key estimates\n| Cloud Intelligence (RMB bn) | Sep-25A | Dec-25E | FY26E |\n|---|---|---|---|\n"
-        "| Revenue | 39.8 | 42.6 | 157.0 |"
-    )
-    claims = extract_claims(Document(source="t", text=text, published=LooseDate.parse("2026-01-20")))
-    tracked = [(c.value, c.unit, c.period.label if c.period else None, c.forecast) for c in claims if c.metric]
-    assert tracked == [
-        (Decimal(39_800_000_000), "CNY", "2025-Q3", False),
-        (Decimal(42_600_000_000), "CNY", "2025-Q4", True),
-        (Decimal(157_000_000_000), "CNY", None, True),
-    ]
-
-
-def test_columns_headed_by_a_quarters_last_day_hold_that_quarters_revenue() -> None:
-    text = (
+        "| Revenue | 39.8 | 42.6 | 157.0 |",
+        "2026-01-20",
+        [
+            ("alibaba_cloud.revenue", 39_800_000_000, "CNY", "2025-Q3", False),
+            ("alibaba_cloud.revenue", 42_600_000_000, "CNY", "2025-Q4", True),
+            ("alibaba_cloud.revenue", 157_000_000_000, "CNY", None, True),
+        ],
+        id="an analyst's actual and estimate columns",
+    ),
+    pytest.param(
         "Cloud Intelligence Group\n| (in RMB millions, except percentages) | Jun 30, 2025 | Jun 30, 2026 |\n"
-        "|---|---|---|\n| Revenue | 33,398 | 47,420 |\n| YoY % change | 26% | 42% |"
-    )
-    claims = extract_claims(Document(source="t", text=text, published=LooseDate.parse("2026-08-13")))
-    tracked = [(c.metric, c.value, c.period.label if c.period else None) for c in claims if c.metric]
-    assert tracked == [
-        ("alibaba_cloud.revenue", Decimal(33_398_000_000), "2025-Q2"),
-        ("alibaba_cloud.revenue", Decimal(47_420_000_000), "2026-Q2"),
-        ("alibaba_cloud.revenue_growth_yoy", Decimal(26), "2025-Q2"),
-        ("alibaba_cloud.revenue_growth_yoy", Decimal(42), "2026-Q2"),
-    ]
+        "|---|---|---|\n| Revenue | 33,398 | 47,420 |\n| YoY % change | 26% | 42% |",
+        "2026-08-13",
+        [
+            ("alibaba_cloud.revenue", 33_398_000_000, "CNY", "2025-Q2", False),
+            ("alibaba_cloud.revenue", 47_420_000_000, "CNY", "2026-Q2", False),
+            ("alibaba_cloud.revenue_growth_yoy", 26, "percent", "2025-Q2", False),
+            ("alibaba_cloud.revenue_growth_yoy", 42, "percent", "2026-Q2", False),
+        ],
+        id="columns headed by a quarter's last day",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "published", "expected"), TABLES)
+def test_table_cells_are_read_against_their_column(text: str, published: str, expected: list[tuple]) -> None:
+    claims = extract_claims(Document(source="t", text=text, published=LooseDate.parse(published)))
+    tracked = [c for c in claims if c.metric]
+    read = [(c.metric, c.value, c.unit, c.period and c.period.label, c.forecast) for c in tracked]
+    assert read == [(m, Decimal(v), u, p, f) for m, v, u, p, f in expected]
 
 
 def test_group_wide_revenue_is_not_the_cloud_units() -> None:
     text = "Alibaba Cloud revenue rose 42%. Group-wide revenue rose 10 percent to 271.6 billion yuan."
     claims = extract_claims(Document(source="t", text=text, published=LooseDate.parse("2026-08-13")))
-    assert [(c.metric, c.value) for c in claims if c.metric] == [("alibaba_cloud.revenue_growth_yoy", Decimal(42))]
+    tracked = [(c.metric, c.value) for c in claims if c.metric]
+    assert tracked == [("alibaba_cloud.revenue_growth_yoy", Decimal(42))]
 
 
 def test_the_company_long_after_it_was_named_is_the_document_subject() -> None:
