@@ -75,8 +75,7 @@ class Table:
 
     def _column_currency(self, position: int) -> str | None:
         """The currency a cell's own column heading names, when it names one."""
-        low, high = self.column_span(position)
-        found = _COLUMN_CURRENCY_RE.search(self.prefix, low, high) if high > low else None
+        found = _COLUMN_CURRENCY_RE.search(self.column_heading(position))
         return None if found is None else _named_currency(found.group(0).lower())
 
     def column_span(self, position: int) -> tuple[int, int]:

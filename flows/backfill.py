@@ -27,6 +27,7 @@ from flows.extraction import Extracted
 from flows.pipeline import Pipeline
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
 from flows.runtime import Runtime, open_runtime, secret_resolver
+from flows.summary import problems_markdown
 from flows.tasks import PAGE_BATCH, BatchResult, fetch_archive_batch, start_extraction
 from sources.archive import (
     WAYBACK_BASE,
@@ -238,6 +239,5 @@ def summary_markdown(summary: BackfillSummary) -> str:
         f"- pages ingested: {s.pages}; tracked claims: {s.claims}; change events: {s.events}",
         f"- alerts sent: {s.alerts_sent}; failed: {s.alerts_failed}",
     ]
-    if s.errors:
-        lines += ["", "## Errors", "", *(f"- {e}" for e in s.errors[:100])]
+    lines += problems_markdown("Errors", s.errors[:100])
     return "\n".join(lines) + "\n"

@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -107,7 +108,7 @@ def prefect_api() -> Iterator[str]:
 @contextmanager
 def _local_server(port: int) -> Iterator[subprocess.Popen[bytes]]:
     """``prefect server start`` on loopback in a session of its own, logging to PREFECT_HOME."""
-    log_path = PREFECT_HOME.value() / "claimwatch-server.log"
+    log_path = _server_log()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
                "--analytics-off"]
@@ -134,8 +135,14 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.25)
-    log = PREFECT_HOME.value() / "claimwatch-server.log"
-    raise ConfigError(f"local Prefect server on {url} did not start (see {log}); or set PREFECT_API_URL")
+    raise ConfigError(
+        f"local Prefect server on {url} did not start (see {_server_log()}); or set PREFECT_API_URL"
+    )
+
+
+def _server_log() -> Path:
+    """Where the local Prefect server writes its output."""
+    return PREFECT_HOME.value() / "claimwatch-server.log"
 
 
 def _free_port() -> int:

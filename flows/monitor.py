@@ -28,7 +28,7 @@ from flows.delivery import DeliveryReport, deliver_pending
 from flows.extraction import Extracted, PageJob
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
 from flows.runtime import Runtime, open_runtime, secret_resolver
-from flows.summary import changes_table, events_markdown
+from flows.summary import changes_table, events_markdown, problems_markdown
 from flows.tasks import BatchResult, PollResult, batched, fetch_page_batch, poll_source, start_extraction
 from sources.feeds import FeedEntry, dedupe_entries
 from sources.health import SILENCE_FACTOR, is_silent, record_poll
@@ -267,12 +267,8 @@ def summary_markdown(summary: MonitorSummary) -> str:
         f"- alerts sent: {s.alerts_sent}; failed: {s.alerts_failed}; pending: {s.alerts_pending}",
     ]
     lines += events_markdown(s.events)
-    lines += _problems("Unreachable sources", [f"{n} ({u}): {e}" for n, u, e in s.unreachable])
-    lines += _problems("Silent sources", s.silent) + _problems("Page errors", s.page_errors)
-    lines += _problems("Delivery errors", s.delivery_errors)
+    lines += problems_markdown("Unreachable sources", [f"{n} ({u}): {e}" for n, u, e in s.unreachable])
+    lines += problems_markdown("Silent sources", s.silent)
+    lines += problems_markdown("Page errors", s.page_errors)
+    lines += problems_markdown("Delivery errors", s.delivery_errors)
     return "\n".join(lines) + "\n"
-
-
-def _problems(title: str, lines: Sequence[str]) -> list[str]:
-    """A markdown section listing problems, or nothing when there are none."""
-    return ["", f"## {title}", "", *(f"- {line}" for line in lines)] if lines else []

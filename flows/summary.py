@@ -34,3 +34,8 @@ def changes_table(events: Sequence[ChangeEvent]) -> list[dict[str, str]]:
     """The events as rows for a Prefect table artifact (newest first), the report's own columns."""
     data = ReportData(generated_at=datetime.now(UTC), changes=[ChangeRow.from_event(e) for e in events])
     return change_table(data)
+
+
+def problems_markdown(title: str, lines: Sequence[str]) -> list[str]:
+    """A markdown section listing problems, or nothing when there are none."""
+    return ["", f"## {title}", "", *(f"- {line}" for line in lines)] if lines else []

@@ -22,7 +22,7 @@ from support.faults import (
     table_counts,
     time_passes,
 )
-from support.flows import Article, feed_source, harness_url, rss, write_config
+from support.flows import Article, feed_source, harness_url, hook_channel, mail_channel, rss, write_config
 from support.http_server import LocalServer, Reply
 from support.servers import closed_port, receiver, smtp_server
 from typer.testing import CliRunner
@@ -57,17 +57,6 @@ DOCUMENT = (
 @pytest.fixture(scope="module")
 def prefect() -> str:
     return harness_url()
-
-
-def hook_channel(name: str, url: str, **extra: object) -> dict[str, object]:
-    """A signed webhook channel."""
-    return {"name": name, "kind": "webhook", "url": url, "secret": {"env": "CW_TEST_HOOK_SECRET"}, **extra}
-
-
-def mail_channel(port: int, **extra: object) -> dict[str, object]:
-    """An email channel, one message per change."""
-    return {"name": "mail", "kind": "email", "host": "127.0.0.1", "port": port, "security": "none",
-            "sender": "cw@example.org", "recipients": ["analyst@example.org"], **extra}
 
 
 def serve_news(server: LocalServer) -> None:

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from support.flows import SHARED, Article, harness_url, write_config
+from support.flows import SHARED, Article, harness_url, hook_channel, write_config
 from support.http_server import LocalServer, Reply, Request
 from support.servers import receiver
 
@@ -140,13 +140,9 @@ def test_cdx_search_and_alerts_as_one_digest(
     monkeypatch.setenv("CW_TEST_HOOK_SECRET", SECRET)
     with LocalServer() as server, receiver(SECRET) as hook:
         serve_archive(server)
-        hook_channel = {
-            "name": "hook",
-            "kind": "webhook",
-            "url": hook.url,
-            "secret": {"env": "CW_TEST_HOOK_SECRET"},
-        }
-        config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", [], [hook_channel])
+        config = write_config(
+            tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", [], [hook_channel("hook", hook.url)]
+        )
         summary = backfill(
             cdx_url="news.example.com/",
             cdx_match="prefix",

@@ -11,7 +11,16 @@ from uuid import UUID
 
 import httpx
 import pytest
-from support.flows import SHARED, Article, feed_source, harness_url, rss, write_config
+from support.flows import (
+    SHARED,
+    Article,
+    feed_source,
+    harness_url,
+    hook_channel,
+    mail_channel,
+    rss,
+    write_config,
+)
 from support.http_server import LocalServer, Reply
 from support.servers import receiver, smtp_server
 
@@ -94,19 +103,7 @@ def serve_site(server: LocalServer) -> None:
 
 def channels(smtp_port: int, hook_url: str) -> list[dict]:
     """An email channel (one digest per run) and a signed webhook (one POST per change)."""
-    return [
-        {
-            "name": "mail",
-            "kind": "email",
-            "host": "127.0.0.1",
-            "port": smtp_port,
-            "security": "none",
-            "sender": "cw@example.org",
-            "recipients": ["analyst@example.org"],
-            "mode": "digest",
-        },
-        {"name": "hook", "kind": "webhook", "url": hook_url, "secret": {"env": "CW_TEST_HOOK_SECRET"}},
-    ]
+    return [mail_channel(smtp_port, mode="digest"), hook_channel("hook", hook_url)]
 
 
 def artifacts_of(api_url: str, flow_run_id: UUID) -> dict[str, object]:
@@ -276,14 +273,11 @@ def test_a_crash_before_health_is_saved_resumes_without_duplicates(
     database = f"sqlite:///{tmp_path / 'cw.db'}"
     with LocalServer() as server, receiver(SECRET) as hook:
         serve_site(server)
-        hook_channel = {
-            "name": "hook",
-            "kind": "webhook",
-            "url": hook.url,
-            "secret": {"env": "CW_TEST_HOOK_SECRET"},
-        }
         config = write_config(
-            tmp_path, database, [feed_source("main", server.url("/feed.xml"))], [hook_channel]
+            tmp_path,
+            database,
+            [feed_source("main", server.url("/feed.xml"))],
+            [hook_channel("hook", hook.url)],
         )
         with monkeypatch.context() as patch:
             patch.setattr(

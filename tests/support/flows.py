@@ -113,3 +113,14 @@ def write_config(
 def feed_source(name: str, url: str, interval: int = 30) -> dict[str, Any]:
     """One feed entry of a sources file."""
     return {"name": name, "kind": "feed", "url": url, "interval": interval}
+
+
+def hook_channel(name: str, url: str, **extra: object) -> dict[str, object]:
+    """A webhook channel signed with the secret in CW_TEST_HOOK_SECRET."""
+    return {"name": name, "kind": "webhook", "url": url, "secret": {"env": "CW_TEST_HOOK_SECRET"}, **extra}
+
+
+def mail_channel(port: int, **extra: object) -> dict[str, object]:
+    """An email channel to the local SMTP server, one message per change unless ``mode`` says otherwise."""
+    return {"name": "mail", "kind": "email", "host": "127.0.0.1", "port": port, "security": "none",
+            "sender": "cw@example.org", "recipients": ["analyst@example.org"], **extra}
