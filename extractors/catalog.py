@@ -26,6 +26,7 @@ class MatchRule:
     context: tuple[re.Pattern[str], ...] = ()
     forbid: tuple[re.Pattern[str], ...] = ()
     streak: bool = False
+    signed: bool = False  # a change: a figure stated as a fall is negative ("revenue decreased by 2%")
     # per `near` cue: entities whose name already says it (the cloud unit's revenue is cloud revenue)
     implied: tuple[frozenset[str], ...] = ()
     least: Decimal | None = None  # smallest plausible value: smaller figures are about something else
@@ -87,6 +88,7 @@ def _entry(path: Path, metric_id: str, entry: dict) -> tuple[Metric, MatchRule]:
             context=_compile(entry.get("context") or []),
             forbid=_compile(entry.get("forbid") or []),
             streak=bool(entry.get("streak", False)),
+            signed=bool(entry.get("signed", False)),
             least=_bound(entry.get("least")),
             most=_bound(entry.get("most")),
         )

@@ -30,8 +30,10 @@ from extractors.entities import (
     refers_back,
     rival_after,
 )
+from extractors.explain import Decision, Trace, describe
 from extractors.matching import best_metric
-from extractors.numbers import MAX_MAGNITUDE, Mention, find_numbers
+from extractors.modality import hypothetical
+from extractors.numbers import MAX_MAGNITUDE, Mention, find_numbers, is_fall
 from extractors.periods import NO_PERIOD, PeriodMention, find_periods, next_year, trailing_spans
 from extractors.sentences import Sentence, split_sentences
 from extractors.tables import Table, TableReader
@@ -41,6 +43,7 @@ from extractors.tables import Table, TableReader
 EXTRACTOR_VERSION = "claims-4"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
+IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range
 SETTLED_DAYS = 90  # results for a period are out within three months; previews come sooner
 _FORECAST_RE = re.compile(
     r"\b(?:project(?:s|ed|ing|ion|ions)?|forecasts?|forecasting|expects?|expecting|expected to|"
@@ -90,8 +93,10 @@ _SINCE_CONTEXT_RE = re.compile(
 )
 
 
-def extract_claims(document: Document, catalog: Catalog | None = None) -> list[Claim]:
-    """Every claim in a document, tracked and untracked, in document order."""
+def extract_claims(
+    document: Document, catalog: Catalog | None = None, trace: Trace | None = None
+) -> list[Claim]:
+    """Every claim in a document, tracked and untracked, in document order; each decision into ``trace``."""
     catalog = catalog or load_catalog()
     claims: list[Claim] = []
     topic, topic_age, principal = None, TOPIC_REACH + 1, None
@@ -108,8 +113,10 @@ def extract_claims(document: Document, catalog: Catalog | None = None) -> list[C
             fresh = topic if topic_age <= TOPIC_REACH else None
             carried = None if table else (referent(text, recent) if recent else None) or fresh or principal
             before = previous.text if previous and previous.paragraph == sentence.paragraph else ""
-            reading = _Reading(document, sentence, text, catalog, table, principal, clean(before))
+            reading = _Reading(document, sentence, text, catalog, table, principal, clean(before), trace)
             claims.extend(_sentence_claims(reading, entities, carried))
+        if trace is not None:
+            _trace_furniture(trace, sentence)
         # a rival named only as a yardstick ("more than Llama's") does not become the topic
         lead = next((e.entity for e in entities if not e.compared), None)
         topic, topic_age = (lead, 0) if lead else (topic, topic_age + 1)
@@ -117,6 +124,12 @@ def extract_claims(document: Document, catalog: Catalog | None = None) -> list[C
         recent.update((kind, e.entity) for e in entities for kind in KINDS.get(e.entity, ()))
         previous = sentence
     return _dedupe(claims)
+
+
+def _trace_furniture(trace: Trace, sentence: Sentence) -> None:
+    """Record the digits of a sentence that no decision covers (dates, years, versions)."""
+    spans = [(d.start, d.end) for d in trace.decisions if d.sentence_start == sentence.start]
+    trace.furniture(sentence.text, sentence.start, spans)
 
 
 @dataclass(frozen=True)
@@ -130,6 +143,7 @@ class _Reading:
     table: Table | None = None
     principal: str | None = None  # the document's first watched entity: what it is about
     previous: str = ""  # the sentence before, when in the same paragraph: context a short one leans on
+    trace: Trace | None = None  # where decisions are recorded, for `extract --explain`
 
     @property
     def skip(self) -> int:
@@ -152,7 +166,13 @@ _SPENT_AFTER_RE = re.compile(
     r"\s*(?:already\s+)?(?:spent|invested|poured|reported|recorded|generated)\b", re.IGNORECASE
 )
 _POSSESSOR_RE = re.compile(r"(?:'s|’s|的)?\s*$")
-_QUESTION_RE = re.compile(r"[?？][\"'”’)]*$")
+# A question asserts nothing: one ending in a question mark, or a headline that opens with an auxiliary
+# verb or ends in 吗 and drops the mark ("Can Qwen pass two billion downloads", "千问下载量能突破20亿吗").
+_QUESTION_RE = re.compile(
+    r"[?？][\"'”’)]*$|[吗吧呢]\s*$"
+    r"|^\s*(?-i:Can|Could|Will|Would|Should|Shall|Is|Are|Was|Were|Does|Do|Did|Has|Have|How (?:much|many|far|long))"
+    r"\s+(?-i:[A-Z]|the\b|its\b|this\b|a\b)"
+)
 _SPELLED_HINT_RE = re.compile(
     r"\b(?:million|billion|trillion|thousand|consecutive|straight|successive|in a row|running)\b"
     r"|[万亿萬億]|连续"
@@ -170,10 +190,12 @@ def _sentence_claims(reading: _Reading, entities: list[EntityMention], carried: 
     """The claims of one sentence."""
     text, table = reading.text, reading.table
     if carried in (None, OTHER) and all(e.entity == OTHER for e in entities):
-        return []  # no watched entity to be about: skip the number parsing altogether
+        return _dropped_all(reading, "no watched entity in this sentence or the ones before it")
     if _QUESTION_RE.search(reading.sentence.text):
-        return []  # a question asserts nothing: "Qwen hit a billion downloads? Not quite yet."
-    mentions = [m for m in _without_equivalents(text, find_numbers(text)) if m.start >= reading.skip]
+        return _dropped_all(reading, "a question asserts nothing")
+    found = [m for m in find_numbers(text) if m.start >= reading.skip]
+    mentions = _without_equivalents(text, found)
+    _trace_equivalents(reading, found, mentions)
     if table is not None:
         mentions = [table.scaled(m) for m in mentions]
     if not mentions:
@@ -186,6 +208,10 @@ def _sentence_claims(reading: _Reading, entities: list[EntityMention], carried: 
         before_back = back and refers_back(text[: mention.start])
         entity = entity_for(entities, mention.start, carried, before_back, text)
         if entity is None or entity == OTHER or rival_after(entities, mention.end, text):
+            _drop(reading, mention, "about a rival or a company that is not watched")
+            continue
+        if hypothetical(text, mention):
+            _drop(reading, mention, "a condition, question or supposition, not a statement of fact")
             continue
         if periods is None:
             periods = _periods(text, reading.document.published)
@@ -199,8 +225,59 @@ def _sentence_claims(reading: _Reading, entities: list[EntityMention], carried: 
         metric_id = None
         if not baseline or history:
             entity, metric_id = _attributed(reading, mentions, index, entities, entity, history, back)
-        out.append(_claim(reading, mentions, index, entity, metric_id, periods, history, earlier))
+        if metric_id == IMPLAUSIBLE:
+            continue
+        claim = _claim(reading, mentions, index, entity, metric_id, periods, history, earlier)
+        _kept(reading, mention, claim, baseline and not history)
+        out.append(claim)
     return out
+
+
+def _dropped_all(reading: _Reading, reason: str) -> list[Claim]:
+    """No claims from this sentence; when tracing, its numbers are recorded as dropped for ``reason``."""
+    if reading.trace is not None:
+        for mention in find_numbers(reading.text):
+            if mention.start >= reading.skip:
+                _drop(reading, mention, reason)
+    return []
+
+
+def _trace_equivalents(reading: _Reading, found: list[Mention], kept: list[Mention]) -> None:
+    """Record the converted amounts dropped beside their original ("(approx. US$53 billion)")."""
+    if reading.trace is not None:
+        for mention in found:
+            if mention not in kept:
+                _drop(reading, mention, "the same amount restated in another currency")
+
+
+def _drop(reading: _Reading, mention: Mention, reason: str) -> None:
+    """Record, when tracing, that a number was dropped and why."""
+    if reading.trace is not None:
+        reading.trace.add(_decision(reading, mention, "dropped", reason))
+
+
+def _kept(reading: _Reading, mention: Mention, claim: Claim, bare_baseline: bool) -> None:
+    """Record, when tracing, the claim a number became and why it has that meaning."""
+    if reading.trace is None:
+        return
+    if claim.metric is not None:
+        reason = f"{describe(claim)}: the cue words of {claim.metric} sit around it"
+    elif bare_baseline:
+        reason = f"{describe(claim)}: a baseline a change is measured from, with no period of its own"
+    else:
+        reason = f"{describe(claim)}: no metric's cue words sit around it"
+    outcome = "claim" if claim.metric is not None else "untracked"
+    reading.trace.add(_decision(reading, mention, outcome, reason, claim))
+
+
+def _decision(
+    reading: _Reading, mention: Mention, outcome: str, reason: str, claim: Claim | None = None
+) -> Decision:
+    """A decision about a number, located in the sentence as written (past any table prefix)."""
+    start, end = mention.start - reading.skip, mention.end - reading.skip
+    sentence = reading.sentence
+    number = sentence.text[start:end]
+    return Decision(sentence.text, sentence.start, number, start, end, outcome, reason, claim)
 
 
 def _year_earlier(
@@ -230,19 +307,29 @@ def _attributed(
     """The entity and metric of a number: the nearest entity's, else an earlier watched name's.
 
     "The Qwen model family behind the app has been downloaded 700 million times": the app is nearer, but
-    only the model family has a metric those words fit.
+    only the model family has a metric those words fit. A number whose words fit a metric only outside that
+    metric's plausible range is IMPLAUSIBLE: a misreading ("CNY 2.03 trillion" of quarterly cloud revenue).
     """
     candidates = [entity, *_earlier_names(entities, mentions[index].start, entity, reading.text)]
     named = any(e.entity == entity for e in entities)
     if not named and reading.principal not in (None, *candidates):
         candidates.append(reading.principal)  # a carried topic that fits nothing: the document's subject
     for candidate in candidates:
-        # only a named or referred-to entity stands in for words its name implies, not a merely carried one
-        sure = back or any(e.entity == candidate for e in entities)
-        metric_id = _metric(reading, mentions, index, candidate, history, sure)
+        metric_id = _metric(reading, mentions, index, candidate, history, _sure(candidate, entities, back))
         if metric_id is not None:
             return candidate, metric_id
+    for candidate in candidates:
+        sure = _sure(candidate, entities, back)
+        unranged = _metric(reading, mentions, index, candidate, history, sure, ranged=False)
+        if unranged is not None:
+            _drop(reading, mentions[index], f"outside the plausible range of {unranged}")
+            return candidate, IMPLAUSIBLE
     return entity, None
+
+
+def _sure(candidate: str, entities: list[EntityMention], back: bool) -> bool:
+    """Only a named or referred-to entity stands in for words its name implies, not a merely carried one."""
+    return back or any(e.entity == candidate for e in entities)
 
 
 def _earlier_names(entities: list[EntityMention], position: int, nearest: str, text: str) -> list[str]:
@@ -260,13 +347,21 @@ def _earlier_names(entities: list[EntityMention], position: int, nearest: str, t
 
 
 def _metric(
-    reading: _Reading, mentions: list[Mention], index: int, entity: str, history: bool, sure: bool
+    reading: _Reading,
+    mentions: list[Mention],
+    index: int,
+    entity: str,
+    history: bool,
+    sure: bool,
+    ranged: bool = True,
 ) -> str | None:
     """The metric of a number; a baseline measures what the figure before it does ("40%, up from 35.8%")."""
+    value = mentions[index].value
     if history and index and mentions[index - 1].unit == mentions[index].unit:
         index -= 1
     return best_metric(
-        reading.text, mentions, index, entity, reading.catalog, reading.skip, sure, reading.previous
+        reading.text, mentions, index, entity, reading.catalog, reading.skip, sure, reading.previous,
+        value if ranged else None,
     )
 
 
@@ -344,10 +439,12 @@ def _claim(
         forecast = False  # "its share, 35.8% in the first half of 2025, to reach 45%": a known result
     if period is not None and metric_id and catalog.rules[metric_id].streak:
         period = _quarter_of(period)  # a count of quarters "through September" runs through that quarter
+    signed = metric_id is not None and catalog.rules[metric_id].signed
+    value = -mention.value if signed and is_fall(text, mention) else mention.value
     return Claim(
         metric=metric_id,
         entity=catalog.metrics[metric_id].entity if metric_id else entity,
-        value=_tidy(mention.value),
+        value=_tidy(value),
         unit=mention.unit,
         qualifier=mention.qualifier,
         period=period,

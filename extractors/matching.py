@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from extractors.catalog import Catalog, MatchRule
 from extractors.numbers import Mention
@@ -69,11 +70,13 @@ def best_metric(
     skip: int = 0,
     sure: bool = True,
     previous: str = "",
+    value: Decimal | None = None,
 ) -> str | None:
     """The catalog metric this number states, or None when it matches none.
 
     A table cell's cues may sit anywhere in the caption and header above it (``skip`` characters). A rule's
-    sentence-wide `context` may also be met by the previous sentence of the paragraph (``previous``).
+    sentence-wide `context` may also be met by the previous sentence of the paragraph (``previous``). A
+    rule's plausible range is checked against ``value`` when one is given.
     """
     mention = mentions[index]
     best: tuple[int, int, int] | None = None
@@ -81,7 +84,7 @@ def best_metric(
     rules = [
         (mid, rule)
         for mid, rule in catalog.rules.items()
-        if _admissible(rule, mention, entity, text, previous)
+        if _admissible(rule, mention, entity, text, previous) and _in_range(rule, value)
     ]
     if not rules:
         return None
@@ -104,10 +107,15 @@ def _admissible(rule: MatchRule, mention: Mention, entity: str, text: str, previ
         mention.unit in rule.units
         and entity in rule.about
         and mention.streak == rule.streak
-        and (rule.least is None or mention.value >= rule.least)
-        and (rule.most is None or mention.value <= rule.most)
         and all(p.search(text) or p.search(previous) for p in rule.context)
     )
+
+
+def _in_range(rule: MatchRule, value: Decimal | None) -> bool:
+    """True when a value lies in the rule's plausible range (or no value is to be checked)."""
+    if value is None:
+        return True
+    return (rule.least is None or value >= rule.least) and (rule.most is None or value <= rule.most)
 
 
 def _fit(rule: MatchRule, window: _Window, text: str, entity: str) -> int | None:

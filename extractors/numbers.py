@@ -288,11 +288,27 @@ def _same_range(a: Mention, b: Mention) -> bool:
 def _digit_mentions(text: str) -> list[Mention]:
     """Mentions written with digits: 34%, RMB22.3B, $44–50 trillion, 7352万, 2亿+."""
     out: list[Mention] = []
-    for match in _NUMBER_RE.finditer(text):
-        if _is_noise(text, match):
+    position = 0
+    while (match := _NUMBER_RE.search(text, position)) is not None:
+        position = max(match.end(), position + 1)
+        if _year_opens_range(match):
+            position = match.start("num2")  # "in the December quarter of 2025 to 43.3 billion yuan"
             continue
-        out.extend(_from_match(text, match))
+        if not _is_noise(text, match):
+            out.extend(_from_match(text, match))
     return out
+
+
+def _year_opens_range(match: re.Match[str]) -> bool:
+    """True when a "range" starts with a bare year: the year dates what comes before, the amount follows."""
+    return bool(match.group("range") or match.group("num2")) and not match.group("cur") and _is_year(
+        match.group("num")
+    )
+
+
+def _is_year(digits: str) -> bool:
+    """A bare four-digit year between 1900 and 2100."""
+    return len(digits) == 4 and digits.isdigit() and 1900 <= int(digits) <= 2100
 
 
 def _is_noise(text: str, match: re.Match[str]) -> bool:
@@ -319,7 +335,7 @@ def _is_noise(text: str, match: re.Match[str]) -> bool:
 def _bare_noise(digits: str, after: str) -> bool:
     """A number without unit that is a year, an ordinal or an id."""
     if "," not in digits and "." not in digits:
-        if len(digits) == 4 and 1900 <= int(digits) <= 2100:
+        if _is_year(digits):
             return True
         if len(digits) >= _LONG_ID_DIGITS:
             return True
@@ -382,6 +398,33 @@ def _qualifier(text: str, start: int, end: int, match: re.Match[str] | None = No
         if pattern.match(after):
             return qualifier
     return Qualifier.EXACT
+
+
+# A change stated as a fall ("decreased by 2%", "a 2% decline", "同比下降2%"): the growth is negative. Not a
+# fall *to* a level ("growth slowed to 26%", "fell to 26%"), which states the level itself.
+_FALL_BEFORE_RE = re.compile(
+    r"(?:\b(?:decreas(?:e|ed|es|ing)|declin(?:e|ed|es|ing)|fell|fall(?:s|ing)?|dropp?(?:ed|s|ing)?|"
+    r"shr[aiu]nk(?:s|ing)?|contract(?:ed|s|ing)|slid(?:e|es|ing)?|slipp?(?:ed|s|ing)?|dipp?(?:ed|s|ing)?|"
+    r"tumbl(?:ed|es|ing)|plung(?:ed|es|ing)|sank|sink(?:s|ing)?|down)"
+    r"(?:\s+(?:year[- ](?:over|on)[- ]year|yoy|y/y))?\s+(?:by\s+)?(?:about|roughly|around|nearly|some|almost|"
+    r"approximately|an?\s+)?"
+    r"|(?:同比|按年|按年度)?(?:下降|下滑|减少|下跌|跌|萎缩|收缩|倒退)(?:了)?(?:约|近)?)$",
+    re.IGNORECASE,
+)
+_FALL_AFTER_RE = re.compile(
+    r"\s*(?:(?:year[- ](?:over|on)[- ]year|yoy|y/y|annual)\s+)?"
+    r"(?:decline|decrease|drop|fall|contraction|slide|dip)\b",
+    re.IGNORECASE,
+)
+_FALL_REACH = 40  # chars before a figure that may hold its fall verb and adverbs ("dropped by roughly")
+
+
+def is_fall(text: str, mention: Mention) -> bool:
+    """True when a percentage is stated as a fall, so the change it measures is negative."""
+    if mention.unit != "percent":
+        return False
+    before = text[max(0, mention.start - _FALL_REACH) : mention.start]
+    return _FALL_BEFORE_RE.search(before) is not None or _FALL_AFTER_RE.match(text, mention.end) is not None
 
 
 def _spelled_mentions(text: str) -> list[Mention]:
