@@ -12,6 +12,7 @@ import yaml
 
 from core.errors import ConfigError
 from core.types import Metric, MetricKind
+from extractors.periods import CALENDAR_YEAR_END_MONTH
 
 DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "data" / "metrics.yaml"
 
@@ -39,6 +40,11 @@ class Catalog:
 
     metrics: dict[str, Metric]
     rules: dict[str, MatchRule] = field(default_factory=dict)
+    fiscal_year_end: dict[str, int] = field(default_factory=dict)  # entity -> month its fiscal year ends
+
+    def fiscal_year_end_of(self, entity: str | None) -> int:
+        """The month an entity's fiscal year ends (12: the calendar year, when the catalog gives none)."""
+        return self.fiscal_year_end.get(entity or "", CALENDAR_YEAR_END_MONTH)
 
     def get(self, metric_id: str) -> Metric:
         """The metric with this id; ConfigError when the catalog has none."""
@@ -66,7 +72,18 @@ def _load(path: Path) -> Catalog:
     metrics, rules = {}, {}
     for metric_id, entry in entries.items():
         metrics[metric_id], rules[metric_id] = _entry(path, metric_id, entry)
-    return Catalog(metrics, rules)
+    return Catalog(metrics, rules, _fiscal_calendars(path, raw.get("fiscal_year_end") or {}))
+
+
+def _fiscal_calendars(path: Path, raw: object) -> dict[str, int]:
+    """Entity -> the month its fiscal year ends; ConfigError naming the key when one is not a month."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: key 'fiscal_year_end': expected a mapping of entity ids to months")
+    for entity, month in raw.items():
+        if not isinstance(month, int) or not 1 <= month <= 12:
+            problem = f"expected a month number 1-12, got {month!r}"
+            raise ConfigError(f"{path}: fiscal_year_end.{entity}: {problem}")
+    return dict(raw)
 
 
 def _entry(path: Path, metric_id: str, entry: dict) -> tuple[Metric, MatchRule]:

@@ -34,7 +34,15 @@ from extractors.explain import Decision, Trace, describe
 from extractors.matching import best_metric
 from extractors.modality import hypothetical
 from extractors.numbers import MAX_MAGNITUDE, Mention, find_numbers, is_fall
-from extractors.periods import NO_PERIOD, PeriodMention, find_periods, next_year, trailing_spans
+from extractors.periods import (
+    NO_PERIOD,
+    Frame,
+    PeriodMention,
+    document_frame,
+    find_periods,
+    next_year,
+    trailing_spans,
+)
 from extractors.sentences import Sentence, split_sentences
 from extractors.tables import Table, TableReader
 
@@ -60,7 +68,7 @@ _FORECAST_RE = re.compile(
     r"(?:we|she|he|they|analysts?)\s+(?:now\s+)?model(?:s|l?ed)?|"
     r"our (?:model|estimates?) (?:has|have|shows?|assumes?|puts?|sees?))\b"
     # "beat expectations", "胜预期": measured against a forecast, itself an actual
-    r"|目标|预计|计划|有望|力争|(?<![胜超])(?<!好于|高于|低于|不及|逊于)预期|预测|预料|承诺|拟"
+    r"|目标|预计|估计|估算|可达|可望|或达|或将|计划|有望|力争|(?<![胜超])(?<!好于|高于|低于|不及|逊于)预期|预测|预料|承诺|拟"
     r"|(?<![材资饮原燃肥香])料(?:将|会|可|升|增|达|超|在|由)"  # HK press: "市佔率料升至四成"
     r"|将(?:达到|超过|突破|投入|投资)",
     re.IGNORECASE,
@@ -103,6 +111,7 @@ def extract_claims(
     recent: dict[str, str] = {}  # kind ("model", "company") -> the latest such entity named
     previous: Sentence | None = None
     sentences = split_sentences(document.text)
+    frame = _frame(document, sentences, catalog)
     tables = TableReader([s.text for s in sentences])
     for index, sentence in enumerate(sentences):
         table = tables.read(sentence.text, index)
@@ -113,7 +122,9 @@ def extract_claims(
             fresh = topic if topic_age <= TOPIC_REACH else None
             carried = None if table else (referent(text, recent) if recent else None) or fresh or principal
             before = previous.text if previous and previous.paragraph == sentence.paragraph else ""
-            reading = _Reading(document, sentence, text, catalog, table, principal, clean(before), trace)
+            reading = _Reading(
+                document, sentence, text, catalog, frame, table, principal, clean(before), trace
+            )
             claims.extend(_sentence_claims(reading, entities, carried))
         if trace is not None:
             _trace_furniture(trace, sentence)
@@ -124,6 +135,13 @@ def extract_claims(
         recent.update((kind, e.entity) for e in entities for kind in KINDS.get(e.entity, ()))
         previous = sentence
     return _dedupe(claims)
+
+
+def _frame(document: Document, sentences: list[Sentence], catalog: Catalog) -> Frame:
+    """The document's time frame, on the fiscal calendar of the first watched entity it names."""
+    texts = [clean(s.text) for s in sentences]
+    first = next((e.entity for t in texts for e in find_entities(t) if e.entity != OTHER), None)
+    return document_frame(texts, document.published, catalog.fiscal_year_end_of(first))
 
 
 def _trace_furniture(trace: Trace, sentence: Sentence) -> None:
@@ -140,6 +158,7 @@ class _Reading:
     sentence: Sentence
     text: str
     catalog: Catalog
+    frame: Frame
     table: Table | None = None
     principal: str | None = None  # the document's first watched entity: what it is about
     previous: str = ""  # the sentence before, when in the same paragraph: context a short one leans on
@@ -170,7 +189,8 @@ _POSSESSOR_RE = re.compile(r"(?:'s|’s|的)?\s*$")
 # verb or ends in 吗 and drops the mark ("Can Qwen pass two billion downloads", "千问下载量能突破20亿吗").
 _QUESTION_RE = re.compile(
     r"[?？][\"'”’)]*$|[吗吧呢]\s*$"
-    r"|^\s*(?-i:Can|Could|Will|Would|Should|Shall|Is|Are|Was|Were|Does|Do|Did|Has|Have|How (?:much|many|far|long))"
+    r"|^\s*(?-i:Can|Could|Will|Would|Should|Shall|Is|Are|Was|Were|Does|Do|Did|Has|Have"
+    r"|How (?:much|many|far|long))"
     r"\s+(?-i:[A-Z]|the\b|its\b|this\b|a\b)"
 )
 _SPELLED_HINT_RE = re.compile(
@@ -214,7 +234,7 @@ def _sentence_claims(reading: _Reading, entities: list[EntityMention], carried: 
             _drop(reading, mention, "a condition, question or supposition, not a statement of fact")
             continue
         if periods is None:
-            periods = _periods(text, reading.document.published)
+            periods = _periods(text, reading.frame)
         baseline = _is_baseline(text, mention)
         earlier = _year_earlier(reading, mentions, index, periods) if baseline else None
         history = baseline and (
@@ -370,11 +390,11 @@ def _is_baseline(text: str, mention: Mention) -> bool:
     return _BASELINE_RE.search(text[max(0, mention.start - 24) : mention.start]) is not None
 
 
-def _periods(text: str, published: LooseDate | None) -> list[PeriodMention]:
+def _periods(text: str, frame: Frame) -> list[PeriodMention]:
     """Period phrases that can date a figure (not launch dates or starting points), and trailing spans."""
     found = [
         p
-        for p in find_periods(text, published)
+        for p in find_periods(text, frame.published, frame)
         if p.anchor != "since" and not _SINCE_CONTEXT_RE.search(text[max(0, p.start - 40) : p.start])
     ]
     return sorted(found + _then(text, found) + trailing_spans(text), key=lambda p: p.start)

@@ -30,7 +30,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "qwen_app",
         re.compile(
-            r"Qwen[-‑ ]?[Aa]pp\b|Qwen (?:AI )?(?:assistant|chatbot)|千问\s?(?:App|APP|app)|"
+            r"(?:Qwen|Qianwen)[-‑ ]?[Aa]pp\b|(?:Qwen|Qianwen) (?:AI )?(?:assistant|chatbot)|"
+            r"千问\s?(?:App|APP|app)|"
             r"通义\s?(?:App|APP)|千问应用"
         ),
     ),
@@ -43,7 +44,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"阿里巴巴云"
         ),
     ),
-    ("qwen", re.compile(r"\bQwen|Tongyi Qianwen|Tongyi|通义千问|千问|通义")),
+    ("qwen", re.compile(r"\bQwen|Tongyi Qianwen|Tongyi|\bQianwen|通义千问|千问|通义")),
     # Alibaba's other businesses are not the group as a whole: "Alibaba International Digital Commerce"
     (
         OTHER,

@@ -16,7 +16,8 @@ from extractors.numbers import Mention
 from extractors.sentences import CLAUSE_RE, LEFT_CLAUSE_RE
 
 LOCAL_REACH = 80  # chars either side of a number that still read as its own clause
-WIDE_REACH = 160  # how far back a subject ("AI Cloud revenue rising 34% ... to RMB39.8 billion") may sit
+# the sentence up to a number: its subject may be named far back, and contrary cues between veto it
+WIDE_REACH = 400
 FORBID_REACH = 40  # a contrary cue this close to the number vetoes a metric
 CLAUSE_SCAN = 240  # how far before a far cue its clause may begin (bounds the work per number)
 _GLOSS_RE = re.compile(r"\s*[—–:]\s|\s+-\s")

@@ -21,7 +21,7 @@ _NUMBER_RE = re.compile(
     r")?"
     r"(?P<plus2>\+|[-\s]plus\b|多|余)?"
     r"(?P<pct>\s?(?:%|％|percent\b|per cent\b|pct\b|pc\b))?"
-    r"(?P<cur3>\s?(?:yuan|renminbi|RMB|CNY|USD|HKD|US dollars|Hong Kong dollars|HK dollars|dollars)\b"
+    r"(?P<cur3>[\s-]?(?:yuan|renminbi|RMB|CNY|USD|HKD|US dollars|Hong Kong dollars|HK dollars|dollars)\b"
     r"|(?:美元|港元|港币|元|块)(?:人民币)?)?"
 )
 _SPELLED_UNITS = {
@@ -118,7 +118,8 @@ _ZH_RE = re.compile(
 # 成 counts tenths only when it ends the phrase: not 成本, 成为, 成交, nor the idiom 一成不变
 _TENTHS_RE = re.compile(r"(?<![一二三四五六七八九十百千万亿\d])(?P<num>[一二三四五六七八九])成(?P<half>半)?"
                         r"(?=[。，、；！？,.;!?\s)）]|$|以上|左右|多|的|份额|市场)")
-_ZH_STREAK_RE = re.compile(r"连续第?(?P<num>[零一二两三四五六七八九十\d]+)(?=个?季)")  # HK: "連續十季"
+# "连续九个季度", HK "連續十季", spaced "連續第 10 季"
+_ZH_STREAK_RE = re.compile(r"连续\s*第?\s*(?P<num>[零一二两三四五六七八九十\d]+)\s*(?=个?季)")
 
 # Spelled, Chinese-numeral and streak forms all carry one of these; sentences without them skip those passes.
 _WORDS_HINT_RE = re.compile(

@@ -10,7 +10,7 @@ from datetime import date
 from core.periods import LooseDate, Period
 
 REPORTING_LAG_DAYS = 40  # quarterly results come out four to eight weeks after a quarter closes
-FISCAL_YEAR_END_MONTH = 3  # Alibaba's fiscal year ends 31 March: fiscal Q1 of FY2026 is April-June 2025
+CALENDAR_YEAR_END_MONTH = 12  # an entity with no fiscal calendar of its own reports by the calendar year
 _MONTHS = {
     m: i + 1
     for i, m in enumerate(
@@ -94,13 +94,29 @@ class PeriodMention:
     anchor: str  # "by" (a point in time), "since" (a starting point, never a claim's period) or "in"
     fiscal: bool = False
     implied: bool = False  # the year was not written: taken as the latest such period ended at publication
+    relative: bool = False  # read against the document's frame: "last quarter", "该季度", "next year"
 
 
-def _fq(fq: int, fy: int) -> Period:
-    """A fiscal quarter of an April-March fiscal year as its calendar quarter."""
-    month = (FISCAL_YEAR_END_MONTH + 3 * (fq - 1)) % 12 + 1  # first month of the fiscal quarter
-    year = fy - 1 if month > FISCAL_YEAR_END_MONTH else fy
-    return Period.quarter(year, (month - 1) // 3 + 1)
+@dataclass(frozen=True)
+class Frame:
+    """What a document says about time as a whole: when it was published, the quarter it reports, and the
+    fiscal calendar of the company it is about (the month its fiscal year ends: 3 for Alibaba)."""
+
+    published: LooseDate | None = None
+    reported: Period | None = None  # the quarter the document reports on, when it names one
+    fiscal_year_end: int = CALENDAR_YEAR_END_MONTH
+
+    def fiscal_quarter(self, fq: int, fy: int) -> Period:
+        """Fiscal quarter ``fq`` of fiscal year ``fy`` as the calendar quarter it covers."""
+        end = self.fiscal_year_end
+        month = (end + 3 * (fq - 1)) % 12 + 1  # first month of the fiscal quarter
+        year = fy - 1 if month > end else fy
+        return Period.quarter(year, (month - 1) // 3 + 1)
+
+    def fiscal_number(self, quarter: Period) -> int:
+        """Which quarter of its fiscal year a calendar quarter is."""
+        months_in = (quarter.start.month - self.fiscal_year_end - 1) % 12
+        return months_in // 3 + 1
 
 
 def _year(match: re.Match[str], ref: LooseDate | None, kind: str, number: int) -> Period | None:
@@ -134,18 +150,22 @@ def _month_quarter(month: int) -> int:
     return (month - 1) // 3 + 1
 
 
-Resolver = Callable[[re.Match[str], LooseDate | None], Period | None]
-_RULES: list[tuple[re.Pattern[str], Resolver, bool]] = []
+Resolver = Callable[[re.Match[str], "Frame"], Period | None]
+_RULES: list[tuple[re.Pattern[str], Resolver, bool, bool]] = []
 # What a rule returns for a phrase that is a date or span but no calendar period ("the fiscal year ended
 # March 31, 2025", "Sept. 30"): the words are used up, so no shorter rule reads a period into them.
 NO_PERIOD = Period(date.min, date.min, "none")
 
 
-def _rule(pattern: str, fiscal: bool = False) -> Callable[[Resolver], Resolver]:
-    """Register a phrase pattern and the function that turns its match into a Period."""
+def _rule(pattern: str, fiscal: bool = False, relative: bool = False) -> Callable[[Resolver], Resolver]:
+    """Register a phrase pattern and the function that turns its match into a Period.
+
+    ``relative`` marks phrases read against the document's frame ("last quarter", "去年"), which therefore
+    cannot help to find that frame.
+    """
 
     def register(fn: Resolver) -> Resolver:
-        _RULES.append((re.compile(pattern, re.I), fn, fiscal))
+        _RULES.append((re.compile(pattern, re.I), fn, fiscal, relative))
         return fn
 
     return register
@@ -155,8 +175,9 @@ def _rule(pattern: str, fiscal: bool = False) -> Callable[[Resolver], Resolver]:
     rf"\b{_MONTH}\s*[-–]\s*{_MONTH.replace('month', 'month2')}"
     rf"(?:\s+(?:period|quarter|half))?(?:,?\s+{_YEAR})?"
 )
-def _month_span(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _month_span(m: re.Match[str], frame: Frame) -> Period | None:
     """"the July-December period", "January-March 2026": the quarter or half spanned, else no period."""
+    ref = frame.published
     first, last = _MONTHS[m["month"].lower()], _MONTHS[m["month2"].lower()]
     kind, number = _span_kind(first, last)
     return NO_PERIOD if kind is None else _year(m, ref, kind, number)
@@ -172,7 +193,7 @@ def _span_kind(first: int, last: int) -> tuple[str | None, int]:
 
 
 @_rule(rf"\b{_YEAR}(?:'s|’s)\s+(?:(?P<ordh>first|second)[\s-]+half|{_ORD}[\s-]+quarter)")
-def _year_possessive(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _year_possessive(m: re.Match[str], frame: Frame) -> Period | None:
     """"2026's first half", "2025's fourth quarter"."""
     if m["ordh"]:
         return Period.half(int(m["year"]), _ORDINAL_H[m["ordh"].lower()])
@@ -180,7 +201,7 @@ def _year_possessive(m: re.Match[str], ref: LooseDate | None) -> Period | None:
 
 
 @_rule(rf"\b(?:fiscal\s+)?year\s+end(?:ed|ing)\s+(?:on\s+)?{_MONTH}\s+\d{{1,2}},?\s+(?:19|20)\d{{2}}")
-def _fiscal_year_ended(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _fiscal_year_ended(m: re.Match[str], frame: Frame) -> Period | None:
     return NO_PERIOD  # Alibaba's fiscal year is no calendar period
 
 
@@ -188,8 +209,9 @@ def _fiscal_year_ended(m: re.Match[str], ref: LooseDate | None) -> Period | None
     r"截至(?:(?P<year>20\d{2})\s*年\s*)?(?P<month>1[0-2]|0?[1-9])\s*月\s*(?:\d{1,2}\s*日|底|末)?\s*止?的?\s*"
     r"(?:季度|三个月|第.季度)"
 )
-def _quarter_ended_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _quarter_ended_zh(m: re.Match[str], frame: Frame) -> Period | None:
     """"截至2025年9月30日止季度"; without a year ("截至6月底的季度"), the latest such quarter ended."""
+    ref = frame.published
     quarter = _month_quarter(int(m["month"]))
     if m["year"]:
         return Period.quarter(int(m["year"]), quarter)
@@ -204,9 +226,9 @@ def _quarter_ended_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     rf"(?:{_YEAR}|{_YY})",
     fiscal=True,
 )
-def _fiscal_quarter_after(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _fiscal_quarter_after(m: re.Match[str], frame: Frame) -> Period | None:
     fy = int(m["year"]) if m["year"] else 2000 + int(m["yy"])
-    return _fq(_ORDINAL_Q[(m["ord"] or m["q"]).lower()], fy)
+    return frame.fiscal_quarter(_ORDINAL_Q[(m["ord"] or m["q"]).lower()], fy)
 
 
 @_rule(
@@ -215,24 +237,25 @@ def _fiscal_quarter_after(m: re.Match[str], ref: LooseDate | None) -> Period | N
     rf"|\b(?P<q3>[1-4])Q\s?FY\s?(?P<yy3>\d{{2,4}})",
     fiscal=True,
 )
-def _fiscal_quarter_before(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _fiscal_quarter_before(m: re.Match[str], frame: Frame) -> Period | None:
     q = m["q"] or m["q2"] or m["q3"] or str(_ORDINAL_Q[m["ord"].lower()])
     raw = m["year"] or m["yy"] or m["year2"] or m["yy2"] or m["yy3"]
-    return _fq(int(q), int(raw) if len(raw) == 4 else 2000 + int(raw))
+    return frame.fiscal_quarter(int(q), int(raw) if len(raw) == 4 else 2000 + int(raw))
 
 
 # HK press drops 度 ("2026財年第二季") and glosses the quarter's end in brackets ("（截至9月底止）")
 @_rule(r"(?P<year>20\d{2})\s*财年\s*第?(?P<q>[一二三四1-4])季度?(?:\s*[（(]截至[^）)]{1,20}[）)])?",
        fiscal=True)
-def _fiscal_quarter_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
-    return _fq(_ORDINAL_Q[m["q"]], int(m["year"]))
+def _fiscal_quarter_zh(m: re.Match[str], frame: Frame) -> Period | None:
+    return frame.fiscal_quarter(_ORDINAL_Q[m["q"]], int(m["year"]))
 
 
 @_rule(
     rf"\b(?:quarter|three months)\s+(?:ended|ending|to|through)\s+(?:in\s+)?(?:\d{{1,2}}\s+)?{_MONTH}"
     rf"(?:\s+\d{{1,2}})?(?:,?\s+{_YEAR})?"  # "September 30, 2025" or "31 December 2024"
 )
-def _quarter_ended(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _quarter_ended(m: re.Match[str], frame: Frame) -> Period | None:
+    ref = frame.published
     quarter = _month_quarter(_MONTHS[m["month"].lower()])
     return Period.quarter(int(m["year"]), quarter) if m["year"] else _year(m, ref, "q", quarter)
 
@@ -241,7 +264,8 @@ def _quarter_ended(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     rf"\b{_MONTH}\s+(?:{_YEAR}\s+)?(?:quarter|period)"
     rf"(?:\s+(?:of\s+)?{_YEAR.replace('year', 'year2')}(?![\d%]))?"
 )
-def _month_named_quarter(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _month_named_quarter(m: re.Match[str], frame: Frame) -> Period | None:
+    ref = frame.published
     quarter = _month_quarter(_MONTHS[m["month"].lower()])
     year = m["year"] or m["year2"]
     return Period.quarter(int(year), quarter) if year else _year(m, ref, "q", quarter)
@@ -251,10 +275,10 @@ def _month_named_quarter(m: re.Match[str], ref: LooseDate | None) -> Period | No
     rf"\b(?:Q(?P<q>[1-4])|(?P<q2>[1-4])Q)\s*(?:{_YEAR}|{_YY})?(?!\s*(?:fiscal|FY))"
     rf"|\b{_YEAR.replace('year', 'year0')}\s*Q(?P<q0>[1-4])\b"
 )
-def _q_label(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _q_label(m: re.Match[str], frame: Frame) -> Period | None:
     if m["year0"]:
-        return _numbered_quarter(int(m["year0"]), int(m["q0"]), ref)
-    return _numbered_quarter(_explicit_year(m), int(m["q"] or m["q2"]), ref)
+        return _numbered_quarter(int(m["year0"]), int(m["q0"]), frame)
+    return _numbered_quarter(_explicit_year(m), int(m["q"] or m["q2"]), frame)
 
 
 def _explicit_year(m: re.Match[str]) -> int | None:
@@ -266,20 +290,32 @@ def _explicit_year(m: re.Match[str]) -> int | None:
     return int(year) if year else None
 
 
-def _numbered_quarter(year: int | None, quarter: int, ref: LooseDate | None) -> Period | None:
+def _numbered_quarter(year: int | None, quarter: int, frame: Frame) -> Period | None:
     """A quarter named by number ("Q2 2026", "third quarter of 2025").
 
-    Without a year it is left unresolved: for a company whose fiscal year ends in March, a bare "Q2" may be
-    either calendar or fiscal. With a year that had not begun at publication, it can only be the fiscal
-    quarter already reported ("Q2 2026" in November 2025 = fiscal Q2 of FY2026 = 2025-Q3).
+    Without a year it is the quarter the document reports when that quarter has this number, on the
+    calendar or on the company's fiscal calendar ("第二季" in a story on the September quarter of a company
+    whose fiscal year ends in March); otherwise it is left unresolved, as calendar and fiscal readings differ.
+    With a year that had not begun at publication, it can only be the fiscal quarter already reported ("Q2
+    2026" in November 2025 = fiscal Q2 of FY2026 = 2025-Q3).
     """
+    ref = frame.published
     if year is None:
-        return None
+        return _reported_numbered(quarter, frame)
     period = Period.quarter(year, quarter)
     if ref is not None and period.start > ref.day:
-        fiscal = _fq(quarter, year)
+        fiscal = frame.fiscal_quarter(quarter, year)
         return fiscal if fiscal.end <= ref.day else period
     return period
+
+
+def _reported_numbered(quarter: int, frame: Frame) -> Period | None:
+    """The reported quarter, when a bare quarter number names it on either calendar."""
+    reported = frame.reported
+    if reported is None:
+        return None
+    calendar = _month_quarter(reported.start.month)
+    return reported if quarter in (calendar, frame.fiscal_number(reported)) else None
 
 
 @_rule(
@@ -287,14 +323,15 @@ def _numbered_quarter(year: int | None, quarter: int, ref: LooseDate | None) -> 
     r"|\bfiscal\s+Q(?P<fq>[1-4])\b(?!\s*(?:FY)?'?\d)",  # "fiscal Q2", with no year after it
     fiscal=True,
 )
-def _fiscal_quarter_no_year(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _fiscal_quarter_no_year(m: re.Match[str], frame: Frame) -> Period | None:
     """The latest fiscal quarter of that number to have ended by publication."""
+    ref = frame.published
     if ref is None:
         return None
     fq = int(m["fq"]) if m["fq"] else _ORDINAL_Q[(m["ford"] or m["ford2"]).lower()]
     ended = [
         p
-        for p in (_fq(fq, y) for y in (ref.day.year + 1, ref.day.year, ref.day.year - 1))
+        for p in (frame.fiscal_quarter(fq, y) for y in (ref.day.year + 1, ref.day.year, ref.day.year - 1))
         if p.end <= ref.day
     ]
     return max(ended) if ended else None
@@ -304,11 +341,12 @@ def _fiscal_quarter_no_year(m: re.Match[str], ref: LooseDate | None) -> Period |
     rf"\b{_ORD}[\s-]+quarter(?:\s+of\s+(?P<this>this|last)\s+year|\s+(?:of\s+)?{_YEAR})?"
     rf"(?!\s+of\s+(?:fiscal|FY))"
 )
-def _ordinal_quarter(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _ordinal_quarter(m: re.Match[str], frame: Frame) -> Period | None:
+    ref = frame.published
     quarter = _ORDINAL_Q[m["ord"].lower()]
     if m["this"] and ref is not None:
         return Period.quarter(ref.day.year - (m["this"].lower() == "last"), quarter)
-    return _numbered_quarter(_explicit_year(m), quarter, ref)
+    return _numbered_quarter(_explicit_year(m), quarter, frame)
 
 
 @_rule(
@@ -318,7 +356,8 @@ def _ordinal_quarter(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     rf"(?:\s+of\s+(?:{_YEAR.replace('year', 'year3')}|the\s+year|this\s+year|(?P<last>last)\s+year))?"
     rf"(?!\s+of\s+(?:fiscal|FY))"
 )
-def _half(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _half(m: re.Match[str], frame: Frame) -> Period | None:
+    ref = frame.published
     if m["year0"]:
         return Period.half(int(m["year0"]), int(m["h0"]))
     half = int(m["h"] or m["h2"] or _ORDINAL_H[m["ord"].lower()])
@@ -330,55 +369,59 @@ def _half(m: re.Match[str], ref: LooseDate | None) -> Period | None:
 # Analysts' table columns: "Sep-25A" (actual) and "Dec-25E" (estimate) are the quarters ending those months;
 # "FY26E" is a fiscal year, no calendar period.
 @_rule(r"\b(?P<mon>Mar|Jun|Sept?|Dec)[-' ]?(?P<yy>\d{2})[AE]\b|\b(?P<fy>FY\s?\d{2,4})[AE]\b")
-def _analyst_column(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _analyst_column(m: re.Match[str], frame: Frame) -> Period | None:
     if m["fy"]:
         return NO_PERIOD
     return Period.quarter(2000 + int(m["yy"]), _month_quarter(_MONTHS[m["mon"].lower()]))
 
 
 @_rule(r"(?P<year>20\d{2})\s*年\s*(?P<m1>1[0-2]|0?[1-9])\s*月?\s*[-—–~至到]+\s*(?P<m2>1[0-2]|0?[1-9])\s*月")
-def _month_span_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _month_span_zh(m: re.Match[str], frame: Frame) -> Period | None:
     """"2025年10月—12月": the quarter or half it spans exactly; any other span dates nothing."""
     kind, number = _span_kind(int(m["m1"]), int(m["m2"]))
     return NO_PERIOD if kind is None else _make(kind, int(m["year"]), number)
 
 
 @_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?P<month>1[0-2]|0?[1-9])\s*月(?:份)?(?:所在)?季度")
-def _month_named_quarter_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _month_named_quarter_zh(m: re.Match[str], frame: Frame) -> Period | None:
     """"2025年9月季度": the quarter that ends in (or holds) that month."""
+    ref = frame.published
     quarter = _month_quarter(int(m["month"]))
     return Period.quarter(int(m["year"]), quarter) if m["year"] else _year(m, ref, "q", quarter)
 
 
-@_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?:(?<!连续)第(?P<q>[一二三四1-4])季度?|(?P<q2>[一二三四1-4])季度)")
-def _quarter_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
-    return _numbered_quarter(_explicit_year(m), _ORDINAL_Q[m["q"] or m["q2"]], ref)
+# not the 一 of 上一季度 ("the previous quarter"), a relative phrase
+@_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?:(?<!连续)第(?P<q>[一二三四1-4])季度?|(?<![上下])(?P<q2>[一二三四1-4])季度)")
+def _quarter_zh(m: re.Match[str], frame: Frame) -> Period | None:
+    return _numbered_quarter(_explicit_year(m), _ORDINAL_Q[m["q"] or m["q2"]], frame)
 
 
 @_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?P<h>[上下])半年")
-def _half_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _half_zh(m: re.Match[str], frame: Frame) -> Period | None:
+    ref = frame.published
     return _year(m, ref, "h", _ORDINAL_H[m["h"]])
 
 
 @_rule(r"(?P<year>20\d{2})\s*年\s*(?P<month>1[0-2]|0?[1-9])\s*月(?!\s*\d{1,2}\s*[日号])")
-def _month_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _month_zh(m: re.Match[str], frame: Frame) -> Period | None:
     return Period.month(int(m["year"]), int(m["month"]))
 
 
 @_rule(rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}\b")
-def _day(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _day(m: re.Match[str], frame: Frame) -> Period | None:
     """A day ("as of December 31, 2025") dates a level to its month."""
     return Period.month(int(m["year"]), _MONTHS[m["month"].lower()])
 
 
 @_rule(rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b")
-def _day_no_year(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _day_no_year(m: re.Match[str], frame: Frame) -> Period | None:
     return NO_PERIOD  # "(ended Sept. 30)", "on March 30": a day, usually of an event, not a period
 
 
 @_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?P<month>1[0-2]|0?[1-9])\s*月(?:\s*\d{1,2}\s*日)?(?=底|末|\s*[,，的]|$)")
-def _month_end_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _month_end_zh(m: re.Match[str], frame: Frame) -> Period | None:
     """"截至12月底", "2025年12月31日": the month."""
+    ref = frame.published
     return Period.month(int(m["year"]), int(m["month"])) if m["year"] else _year(m, ref, "m", int(m["month"]))
 
 
@@ -386,7 +429,8 @@ def _month_end_zh(m: re.Match[str], ref: LooseDate | None) -> Period | None:
     rf"\b{_MONTH}\s+{_YEAR}\b"
     rf"|\b{_MONTH.replace('month', 'month2')}\b(?!\s+\d)(?=\s*[,.;)]|\s+(?:and|when|as|with)\b|$)"
 )
-def _month(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _month(m: re.Match[str], frame: Frame) -> Period | None:
+    ref = frame.published
     name = (m["month"] or m["month2"]).lower()
     if name == "may" and not m["year"]:
         return None  # "may" is far more often the verb
@@ -394,24 +438,45 @@ def _month(m: re.Match[str], ref: LooseDate | None) -> Period | None:
 
 
 @_rule(
-    r"\b(?P<rel>last|this|previous|prior|preceding|past|latest|most recent)\s+quarter\b"
-    r"|本季度|(?P<prev>较\s*)?上一?季度?"
+    r"\b(?P<rel>last|this|previous|prior|preceding|past|latest|most recent|next|coming|current)\s+quarter\b"
+    r"|\b(?:in|during|for|over)\s+the\s+(?:(?P<the>latest|most recent|reported|reporting)\s+)?quarter\b"
+    r"(?!\s+(?:ended|ending|to|through|of|in|a year|last year)\b)"
+    r"|本季度?|该季度?|当季度?|季内|(?P<prev>较\s*)?上一?季度?|(?P<zhnext>下一?季度?)",
+    relative=True,
 )
-def _relative_quarter(m: re.Match[str], ref: LooseDate | None) -> Period | None:
-    """The latest quarter reported at publication: results news says "this quarter" of the quarter it reports.
+def _relative_quarter(m: re.Match[str], frame: Frame) -> Period | None:
+    """The quarter a document reports, and the ones before and after it.
 
-    A quarter that closed only days before publication has no results yet, so "last quarter" written on
-    January 5 is the September quarter. "The previous quarter" and "较上季" compare with the quarter before
-    the one reported ("growth of 36%, up from 34% in the previous quarter"); a bare 上季 is "last quarter".
+    Results news says "this quarter", "in the quarter", "该季度" of the quarter it reports: the latest quarter
+    the document itself names, else the latest one reported at publication (a quarter that closed only days
+    before has no results yet, so "last quarter" written on January 5 is the September quarter). "The
+    previous quarter" and "较上季" compare with the quarter before the one reported ("growth of 36%, up from
+    34% in the previous quarter"); a bare 上季 is "last quarter"; "next quarter" is the one after it.
     """
+    latest = frame.reported or _latest_reported(frame.published)
+    if latest is None:
+        return None
+    rel = (m["rel"] or "").lower()
+    if rel in ("previous", "prior", "preceding") or m["prev"] is not None:
+        return _quarter_before(latest)
+    if rel in ("next", "coming", "current") or m["zhnext"] is not None:
+        return _quarter_after(latest)
+    return latest
+
+
+def _latest_reported(ref: LooseDate | None) -> Period | None:
+    """The latest quarter whose results could be out at publication."""
     if ref is None:
         return None
     current = _month_quarter(ref.day.month)
     latest = Period.quarter(ref.day.year - (current == 1), 4 if current == 1 else current - 1)
-    if (ref.day - latest.end).days < REPORTING_LAG_DAYS:
-        latest = _quarter_before(latest)
-    earlier = (m["rel"] or "").lower() in ("previous", "prior", "preceding") or m["prev"] is not None
-    return _quarter_before(latest) if earlier else latest
+    return _quarter_before(latest) if (ref.day - latest.end).days < REPORTING_LAG_DAYS else latest
+
+
+def _quarter_after(quarter: Period) -> Period:
+    """The calendar quarter after a quarter."""
+    last = quarter.start.month == 10
+    return Period.quarter(quarter.start.year + last, 1 if last else (quarter.start.month + 2) // 3 + 1)
 
 
 def _quarter_before(quarter: Period) -> Period:
@@ -421,9 +486,11 @@ def _quarter_before(quarter: Period) -> Period:
 
 
 # not the comparison base of a change: "the same period last year", "去年同期"
-@_rule(r"(?<!period )(?<!quarter )(?<!time )\b(?P<rel>last|this|next)\s+year\b|(?P<zh>去年(?!同期)|今年|明年)")
-def _relative_year(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+@_rule(r"(?<!period )(?<!quarter )(?<!time )\b(?P<rel>last|this|next)\s+year\b|(?P<zh>去年(?!同期)|今年|明年)",
+       relative=True)
+def _relative_year(m: re.Match[str], frame: Frame) -> Period | None:
     """Last, this or next year, counted from the publication date."""
+    ref = frame.published
     if ref is None:
         return None
     word = (m["rel"] or m["zh"]).lower()
@@ -442,27 +509,59 @@ _PART_OF_YEAR = (
     rf"(?<![\d.$¥-])(?<!fiscal )(?<!fiscal year )(?<!FY)(?<!FY ){_PART_OF_YEAR}{_YEAR}"
     rf"(?![\d%-])(?!\s*年\s*\d)(?!\s*(?:年)?\s*(?:财年|fiscal))"
 )
-def _bare_year(m: re.Match[str], ref: LooseDate | None) -> Period | None:
+def _bare_year(m: re.Match[str], frame: Frame) -> Period | None:
     return Period.year(int(m["year"]))
 
 
-def find_periods(text: str, published: LooseDate | None = None) -> list[PeriodMention]:
-    """Period phrases in a sentence, longest first where they overlap, in order of position."""
+def find_periods(
+    text: str, published: LooseDate | None = None, frame: Frame | None = None
+) -> list[PeriodMention]:
+    """Period phrases in a sentence, longest first where they overlap, in order of position.
+
+    ``frame`` says what the whole document says about time (the quarter it reports, the fiscal calendar);
+    without one, only the publication date is known.
+    """
+    frame = frame or Frame(published)
     found: list[PeriodMention] = []
     taken: list[tuple[int, int]] = []
-    for pattern, resolve, fiscal in _RULES:
+    for pattern, resolve, fiscal, relative in _RULES:
         for match in pattern.finditer(text):
             if any(s < match.end() and match.start() < e for s, e in taken):
                 continue
-            period = resolve(match, published)
+            period = resolve(match, frame)
             if period is None:
                 continue
             taken.append((match.start(), match.end()))
             if period is NO_PERIOD:
                 continue
             anchor = _anchor(text, match.start())
-            found.append(PeriodMention(period, match.start(), match.end(), anchor, fiscal, _implied(match)))
+            implied = _implied(match)
+            found.append(PeriodMention(period, match.start(), match.end(), anchor, fiscal, implied, relative))
     return sorted(found, key=lambda p: p.start)
+
+
+_QUARTER_HINT_RE = re.compile(r"quarter|months ended|季|\bQ[1-4]\b|\b[1-4]Q\b|FY|fiscal|财年", re.I)
+
+
+def document_frame(texts: list[str], published: LooseDate | None, fiscal_year_end: int) -> Frame:
+    """What a document says about time: the latest ended quarter it names in so many words is the one it
+    reports, unless that lies further back than the quarter before the latest one reported at publication
+    (then it names an old quarter in passing)."""
+    frame = Frame(published, None, fiscal_year_end)
+    named = [
+        p.period
+        for text in texts
+        if _QUARTER_HINT_RE.search(text)
+        for p in find_periods(text, published, frame)
+        if p.period.granularity == "quarter" and not p.relative and has_ended(p.period, published)
+    ]
+    if not named:
+        return frame
+    latest = max(named)
+    floor = _latest_reported(published)
+    if floor is not None and latest < _quarter_before(floor):
+        return frame
+    return Frame(published, latest, fiscal_year_end)
 
 
 _WRITTEN_YEAR_RE = re.compile(r"\d{2}|去年|今年|\b(?:last|this|previous|past|latest|most recent)\b", re.I)

@@ -25,7 +25,7 @@ _ABBREV_RE = re.compile(
 # (headlines separate clauses so: "衍生模型超20万 开发者达1600万").
 CLAUSE_RE = re.compile(
     r"[,;，；：()（）]|\s[—–-]\s|[—–](?=\s)|\b(?:while|whereas|but)\b"
-    r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
+    r"|(?:(?<=[\u4e00-\u9fff%％])|^)\s+(?=[\u4e00-\u9fff])"  # also where a cut-out span starts
 )
 # Before a number "and" also opens its clause: "... revenue in 2026 and achieve a 60% market share".
 LEFT_CLAUSE_RE = re.compile(CLAUSE_RE.pattern + r"|\band\b|[并而且]")

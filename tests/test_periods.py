@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from core.periods import LooseDate, Period
-from extractors.periods import find_periods, has_ended, is_future, next_year
+from extractors.periods import Frame, find_periods, has_ended, is_future, next_year
 
 PUBLISHED = LooseDate.parse("2026-01-16")
+ALIBABA_YEAR_END = 3  # the catalog's fiscal calendar for the watched companies: the year ends 31 March
+FRAME = Frame(PUBLISHED, fiscal_year_end=ALIBABA_YEAR_END)
 CASES = [
     ("in the September quarter of 2025", "2025-Q3", "in"),
     ("in the September 2025 quarter", "2025-Q3", "in"),
@@ -58,7 +60,7 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "label", "anchor"), CASES)
 def test_phrase_resolves(text: str, label: str, anchor: str) -> None:
-    (found,) = find_periods(text, PUBLISHED)
+    (found,) = find_periods(text, PUBLISHED, FRAME)
     assert (found.period.label, found.anchor) == (label, anchor)
 
 

@@ -1,4 +1,4 @@
-"""One mechanism per class of wording (tests/data/wording_classes.yaml): several wordings, English and Chinese."""
+"""One mechanism per class of wording (tests/data/wording_classes.yaml): several wordings in two languages."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from core.periods import LooseDate
 from core.types import Document
 from extractors.claims import extract_claims
 
-CLASSES = yaml.safe_load((Path(__file__).parent / "data" / "wording_classes.yaml").read_text(encoding="utf-8"))[
-    "classes"
-]
+DATA = Path(__file__).parent / "data" / "wording_classes.yaml"
+CLASSES = yaml.safe_load(DATA.read_text(encoding="utf-8"))["classes"]
 CASES = [(name, case) for name, cases in CLASSES.items() for case in cases]
 
 
