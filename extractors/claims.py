@@ -120,12 +120,18 @@ def extract_claims(
         if _DIGIT_RE.search(sentence.text) or _has_spelled(text):  # cleaned: "連續" reads as "连续"
             # a table row is about its own label, never the row above it
             fresh = topic if topic_age <= TOPIC_REACH else None
-            carried = None if table else (referent(text, recent) if recent else None) or fresh or principal
+            # (a list whose labels name nothing is about the document's subject, like prose)
+            named = table is not None and table.named_rows
+            carried = None if named else (referent(text, recent) if recent else None) or fresh or principal
             before = previous.text if previous and previous.paragraph == sentence.paragraph else ""
-            reading = _Reading(
-                document, sentence, text, catalog, frame, table, principal, clean(before), trace
-            )
-            claims.extend(_sentence_claims(reading, entities, carried))
+            for view in table.views() if table else (None,):
+                # each figure cell of a table row is read against its own column and the row's label only
+                view_text = clean(view.prefix + view.row) if view else text
+                reading = _Reading(
+                    document, sentence, view_text, catalog, frame, view, principal, clean(before), trace
+                )
+                view_entities = find_entities(view_text) if view else entities
+                claims.extend(_sentence_claims(reading, view_entities, carried))
         if trace is not None:
             _trace_furniture(trace, sentence)
         # a rival named only as a yardstick ("more than Llama's") does not become the topic
@@ -213,7 +219,7 @@ def _sentence_claims(reading: _Reading, entities: list[EntityMention], carried: 
         return _dropped_all(reading, "no watched entity in this sentence or the ones before it")
     if _QUESTION_RE.search(reading.sentence.text):
         return _dropped_all(reading, "a question asserts nothing")
-    found = [m for m in find_numbers(text) if m.start >= reading.skip]
+    found = [m for m in find_numbers(text) if m.start >= reading.skip and not _in_label(table, m)]
     mentions = _without_equivalents(text, found)
     _trace_equivalents(reading, found, mentions)
     if table is not None:
@@ -234,7 +240,7 @@ def _sentence_claims(reading: _Reading, entities: list[EntityMention], carried: 
             _drop(reading, mention, "a condition, question or supposition, not a statement of fact")
             continue
         if periods is None:
-            periods = _periods(text, reading.frame)
+            periods = _periods(text, reading.frame.under_heading(table.caption) if table else reading.frame)
         baseline = _is_baseline(text, mention)
         earlier = _year_earlier(reading, mentions, index, periods) if baseline else None
         history = baseline and (
@@ -251,6 +257,11 @@ def _sentence_claims(reading: _Reading, entities: list[EntityMention], carried: 
         _kept(reading, mention, claim, baseline and not history)
         out.append(claim)
     return out
+
+
+def _in_label(table: Table | None, mention: Mention) -> bool:
+    """True for a number in the row label of a table cell's view: the label names the row, not a figure."""
+    return table is not None and table.in_label(mention.start)
 
 
 def _dropped_all(reading: _Reading, reason: str) -> list[Claim]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from core.periods import LooseDate, Period
@@ -97,6 +97,12 @@ class PeriodMention:
     relative: bool = False  # read against the document's frame: "last quarter", "该季度", "next year"
 
 
+_HEADING_YEAR_RE = re.compile(
+    r"(?:\bfiscal(?:\s+year)?|\bFY)\s*'?(?P<fy>(?:20)?\d{2})\b|(?P<zfy>20\d{2})\s*财年|\b(?P<year>20\d{2})\b",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class Frame:
     """What a document says about time as a whole: when it was published, the quarter it reports, and the
@@ -105,6 +111,19 @@ class Frame:
     published: LooseDate | None = None
     reported: Period | None = None  # the quarter the document reports on, when it names one
     fiscal_year_end: int = CALENDAR_YEAR_END_MONTH
+    # the year a table's heading states ("... by quarter, fiscal 2024"), for row labels that name none ("FQ3")
+    heading_year: int | None = None
+    heading_fiscal: bool = False
+
+    def under_heading(self, heading: str) -> Frame:
+        """This frame, with the year a table heading states (a fiscal year, or else a calendar one)."""
+        match = _HEADING_YEAR_RE.search(heading)
+        if match is None:
+            return self
+        fiscal = match["fy"] or match["zfy"]
+        year = fiscal or match["year"]
+        value = int(year) if len(year) == 4 else 2000 + int(year)
+        return replace(self, heading_year=value, heading_fiscal=fiscal is not None)
 
     def fiscal_quarter(self, fq: int, fy: int) -> Period:
         """Fiscal quarter ``fq`` of fiscal year ``fy`` as the calendar quarter it covers."""
@@ -300,6 +319,10 @@ def _numbered_quarter(year: int | None, quarter: int, frame: Frame) -> Period | 
     2026" in November 2025 = fiscal Q2 of FY2026 = 2025-Q3).
     """
     ref = frame.published
+    if year is None and frame.heading_year is not None:
+        year = frame.heading_year
+        if frame.heading_fiscal:
+            return frame.fiscal_quarter(quarter, year)
     if year is None:
         return _reported_numbered(quarter, frame)
     period = Period.quarter(year, quarter)
@@ -320,15 +343,17 @@ def _reported_numbered(quarter: int, frame: Frame) -> Period | None:
 
 @_rule(
     rf"\b(?:fiscal\s+{_ORD.replace('ord', 'ford')}|{_ORD.replace('ord', 'ford2')}\s+fiscal)[\s-]+quarter"
-    r"|\bfiscal\s+Q(?P<fq>[1-4])\b(?!\s*(?:FY)?'?\d)",  # "fiscal Q2", with no year after it
+    r"|\b(?:fiscal\s+|F)Q(?P<fq>[1-4])\b(?!\s*(?:FY)?'?\d)",  # "fiscal Q2", "FQ3", with no year after it
     fiscal=True,
 )
 def _fiscal_quarter_no_year(m: re.Match[str], frame: Frame) -> Period | None:
-    """The latest fiscal quarter of that number to have ended by publication."""
+    """That fiscal quarter of the year a table heading states, else the latest one ended by publication."""
     ref = frame.published
+    fq = int(m["fq"]) if m["fq"] else _ORDINAL_Q[(m["ford"] or m["ford2"]).lower()]
+    if frame.heading_year is not None and frame.heading_fiscal:
+        return frame.fiscal_quarter(fq, frame.heading_year)
     if ref is None:
         return None
-    fq = int(m["fq"]) if m["fq"] else _ORDINAL_Q[(m["ford"] or m["ford2"]).lower()]
     ended = [
         p
         for p in (frame.fiscal_quarter(fq, y) for y in (ref.day.year + 1, ref.day.year, ref.day.year - 1))
@@ -375,11 +400,35 @@ def _analyst_column(m: re.Match[str], frame: Frame) -> Period | None:
     return Period.quarter(2000 + int(m["yy"]), _month_quarter(_MONTHS[m["mon"].lower()]))
 
 
-@_rule(r"(?P<year>20\d{2})\s*年\s*(?P<m1>1[0-2]|0?[1-9])\s*月?\s*[-—–~至到]+\s*(?P<m2>1[0-2]|0?[1-9])\s*月")
+@_rule(
+    r"(?:(?P<year>20\d{2})\s*年\s*)?(?<![\d.])(?P<m1>1[0-2]|0?[1-9])\s*月?\s*[-—–~至到]+\s*"
+    r"(?P<m2>1[0-2]|0?[1-9])\s*月"
+)
 def _month_span_zh(m: re.Match[str], frame: Frame) -> Period | None:
-    """"2025年10月—12月": the quarter or half it spans exactly; any other span dates nothing."""
+    """"2025年10月—12月", "1-3月": the quarter or half it spans exactly (without a year, the latest one
+    ended at publication); any other span dates nothing."""
     kind, number = _span_kind(int(m["m1"]), int(m["m2"]))
-    return NO_PERIOD if kind is None else _make(kind, int(m["year"]), number)
+    if kind is None:
+        return NO_PERIOD
+    return _make(kind, int(m["year"]), number) if m["year"] else _year(m, frame.published, kind, number)
+
+
+# "the first three months of 2024" is the first quarter, "the first six months" the first half; the first
+# nine months, or the first months of a fiscal year, are no calendar period; nor is 前三季度 (three quarters).
+@_rule(
+    rf"\b(?:the\s+)?first\s+(?P<n>three|six|nine|3|6|9)\s+months\s*(?:of\s+)?(?P<fiscal>fiscal(?:\s+year)?\s+)?"
+    rf"(?:{_YEAR}|(?P<this>this|last)\s+year|the\s+year)?"
+    r"|前(?P<zn>三|3|六|6|九|9)个月|前三季度|前(?:三|3)个季度"
+)
+def _first_months(m: re.Match[str], frame: Frame) -> Period | None:
+    n = {"three": 1, "3": 1, "三": 1, "six": 2, "6": 2, "六": 2}.get((m["n"] or m["zn"] or "").lower())
+    if n is None or m["fiscal"]:
+        return NO_PERIOD
+    kind = "q" if n == 1 else "h"
+    ref = frame.published
+    if m["this"] and ref is not None:
+        return _make(kind, ref.day.year - (m["this"].lower() == "last"), 1)
+    return _year(m, ref, kind, 1)
 
 
 @_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?P<month>1[0-2]|0?[1-9])\s*月(?:份)?(?:所在)?季度")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 # A sentence ends at . ! ? (with closing quotes) before whitespace and a capital, digit, quote or
 # bracket; at Chinese full stops; and always at a line break (headlines and list items stand alone).
 _END_RE = re.compile(
-    r"(?<=[.!?])[\"'”’)\]]*\s+(?=[A-Z0-9\"'“‘(\[$¥€£\u4e00-\u9fff-])"
+    r"(?<=[.!?])(?<!\.\.\.)[\"'”’)\]]*\s+(?=[A-Z0-9\"'“‘(\[$¥€£\u4e00-\u9fff-])"  # not a dot leader "...."
     r"|(?<=[。！？；!?])[”’」』）]*"
     r"|\n+"
 )

@@ -98,7 +98,8 @@ TABLES = [
         [
             ("alibaba_cloud.revenue", 29_610_000_000, "CNY", "2024-Q3", False),
             ("alibaba_cloud.revenue", 39_824_000_000, "CNY", "2025-Q3", False),
-            ("alibaba_cloud.revenue_growth_yoy", 34, "percent", None, False),
+            # "YoY % change" is the change of the column before it: its quarter
+            ("alibaba_cloud.revenue_growth_yoy", 34, "percent", "2025-Q3", False),
         ],
         id="column periods and the declared unit",
     ),
