@@ -18,7 +18,7 @@ from decimal import Decimal
 from core.periods import LooseDate, Period
 from core.types import Claim, Document, MetricKind
 from extractors.catalog import Catalog, load_catalog
-from extractors.dating import is_projection, owns_period, period_for, row_periods, settled
+from extractors.dating import is_projection, owns_period, period_for, respective, row_periods, settled
 from extractors.entities import (
     KINDS,
     OTHER,
@@ -40,7 +40,9 @@ from extractors.periods import (
     PeriodMention,
     document_frame,
     find_periods,
+    listed_periods,
     next_year,
+    respectively,
     trailing_spans,
 )
 from extractors.sentences import Sentence, split_sentences
@@ -80,7 +82,9 @@ _REPORTED_RE = re.compile(
     r"\b(?:reported|posted|rose|grew|jumped|climbed|surged|reached|hit|was|were|has|achieved|recorded|"
     r"generated|"
     r"delivered|saw|had|totaled|totalled|passed|surpassed|exceeded|topped|crossed|said|announced|spent|"
-    r"invested|poured|holds|held|already|currently|stood|stands)\b"
+    r"invested|poured|holds|held|already|currently|stood|stands|"
+    # headlines report in the present tense: "Alibaba plans ... as cloud revenue jumps 34%"
+    r"rises|grows|jumps|climbs|surges|reaches|hits|tops|passes|crosses|posts|reports|beats|doubles|soars)\b"
     r"|录得|实现|达到了",
     re.IGNORECASE,
 )
@@ -140,7 +144,7 @@ def extract_claims(
         principal = principal or next((e.entity for e in entities if e.entity != OTHER), None)
         recent.update((kind, e.entity) for e in entities for kind in KINDS.get(e.entity, ()))
         previous = sentence
-    return _dedupe(claims)
+    return _body_over_headline(_dedupe(claims), _headline_end(sentences))
 
 
 def _frame(document: Document, sentences: list[Sentence], catalog: Catalog) -> Frame:
@@ -228,6 +232,7 @@ def _sentence_claims(reading: _Reading, entities: list[EntityMention], carried: 
         return []
     back = refers_back(text)
     periods: list[PeriodMention] | None = None
+    paired: dict[int, PeriodMention] = {}
     out = []
     for index, mention in enumerate(mentions):
         # only a pronoun before the number stands for its subject ("100 million: users of X, at its launch")
@@ -240,7 +245,10 @@ def _sentence_claims(reading: _Reading, entities: list[EntityMention], carried: 
             _drop(reading, mention, "a condition, question or supposition, not a statement of fact")
             continue
         if periods is None:
-            periods = _periods(text, reading.frame.under_heading(table.caption) if table else reading.frame)
+            frame = reading.frame.under_heading(table.caption) if table else reading.frame
+            periods = _periods(text, frame)
+            if respectively(text):
+                paired = respective(mentions, periods, listed_periods(text, frame))
         baseline = _is_baseline(text, mention)
         earlier = _year_earlier(reading, mentions, index, periods) if baseline else None
         history = baseline and (
@@ -253,7 +261,8 @@ def _sentence_claims(reading: _Reading, entities: list[EntityMention], carried: 
             entity, metric_id = _attributed(reading, mentions, index, entities, entity, history, back)
         if metric_id == IMPLAUSIBLE:
             continue
-        claim = _claim(reading, mentions, index, entity, metric_id, periods, history, earlier)
+        dated = earlier or paired.get(index)
+        claim = _claim(reading, mentions, index, entity, metric_id, periods, history, dated)
         _kept(reading, mention, claim, baseline and not history)
         out.append(claim)
     return out
@@ -547,6 +556,34 @@ def _tidy(value: Decimal) -> Decimal:
     if value == value.to_integral_value() and value.adjusted() < MAX_MAGNITUDE:
         return value.quantize(Decimal(1))
     return value.normalize()
+
+
+HEADLINE_CHARS = 200  # a first line longer than this is a paragraph, not a headline
+_SENTENCE_END_RE = re.compile(r"[.。!?！？]['\"”’)]*\s*$")
+
+
+def _headline_end(sentences: list[Sentence]) -> int:
+    """Where the headline ends: a first line standing alone, short and without a full stop (0: none)."""
+    if not sentences:
+        return 0
+    first = sentences[0]
+    alone = len(sentences) == 1 or sentences[1].paragraph != first.paragraph
+    headline = alone and len(first.text) <= HEADLINE_CHARS and not _SENTENCE_END_RE.search(first.text)
+    return first.end if headline else 0
+
+
+def _body_over_headline(claims: list[Claim], headline_end: int) -> list[Claim]:
+    """Drop a headline's claim that the body states too: the body's sentence is the evidence to quote, and
+    it carries the qualifier and date the headline leaves out ("pass 1.6 billion" / "as of December 6")."""
+    body = [c for c in claims if c.start >= headline_end]
+    return [c for c in claims if c.start >= headline_end or not any(_same_fact(c, b) for b in body)]
+
+
+def _same_fact(a: Claim, b: Claim) -> bool:
+    """True when two claims state one figure of one series (values within 1%, periods not in conflict)."""
+    close = abs(a.value - b.value) <= abs(b.value) * Decimal("0.01")
+    periods = a.period is None or b.period is None or a.period == b.period
+    return (a.metric, a.unit, a.forecast) == (b.metric, b.unit, b.forecast) and close and periods
 
 
 def _dedupe(claims: list[Claim]) -> list[Claim]:

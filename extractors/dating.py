@@ -81,6 +81,21 @@ def _clause_owner(mentions: list[Mention], period: PeriodMention, text: str) -> 
     return best[2] if best else None
 
 
+def respective(
+    mentions: list[Mention], periods: list[PeriodMention], listed: list[PeriodMention]
+) -> dict[int, PeriodMention]:
+    """Figures given "respectively" ("26% and 34% in the June and September quarters, respectively",
+    "第二、三季度增速分别为26%和34%"): the i-th figure of each unit takes the i-th period listed (or, with no
+    list, the i-th period of the sentence), when the counts match."""
+    order = listed or [p for p in periods if p.period is not NO_PERIOD and p.anchor != "since"]
+    out: dict[int, PeriodMention] = {}
+    for unit in {m.unit for m in mentions}:
+        indices = [i for i, m in enumerate(mentions) if m.unit == unit]
+        if len(indices) == len(order) > 1:
+            out.update(zip(indices, order, strict=True))
+    return out
+
+
 def _bound(mentions: list[Mention], index: int, owner: int, text: str) -> bool:
     """True when the number at ``index`` is the owner or stated as one with it (a rate and its amount)."""
     low, high = sorted((index, owner))
@@ -100,6 +115,8 @@ def period_for(
     for p in periods:
         if kind == MetricKind.CUMULATIVE and p.anchor != "by":
             continue
+        if kind == MetricKind.FLOW and p.day:
+            continue  # "on November 25" is when results came out, not the period revenue belongs to
         owner = _clause_owner(mentions, p, text)
         distance = p.start - mention.end if p.start >= mention.end else mention.start - p.end
         if owner is not None:

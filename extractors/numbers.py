@@ -189,8 +189,9 @@ _QUALIFIER_BEFORE = [
         Qualifier.OVER,
         re.compile(
             r"(?:over|more than|above|in excess of|upwards of|north of|beyond|past|exceed(?:ed|s|ing)?|"
-            r"surpass(?:ed|es|ing)?|top(?:ped|s|ping)?|pass(?:ed|ing)|cross(?:ed|ing)|"
-            r"突破|冲破|超过|超|逾|多于|高于)\s*$",
+            r"surpass(?:ed|es|ing)?|top(?:ped|s|ping)?|pass(?:ed|es|ing)?|cross(?:ed|es|ing)?|"
+            r"br(?:eaks|eaking|oke)(?:\s+through)?|"
+            r"突破|冲破|超过|超|逾|多于|高于|破)\s*$",
             re.I,
         ),
     ),

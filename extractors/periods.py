@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -95,6 +95,7 @@ class PeriodMention:
     fiscal: bool = False
     implied: bool = False  # the year was not written: taken as the latest such period ended at publication
     relative: bool = False  # read against the document's frame: "last quarter", "该季度", "next year"
+    day: bool = False  # a date ("as of December 6"): the month of a level, never a flow's period
 
 
 _HEADING_YEAR_RE = re.compile(
@@ -170,21 +171,33 @@ def _month_quarter(month: int) -> int:
 
 
 Resolver = Callable[[re.Match[str], "Frame"], Period | None]
-_RULES: list[tuple[re.Pattern[str], Resolver, bool, bool]] = []
+@dataclass(frozen=True)
+class _Traits:
+    """What kind of phrase a rule reads (see ``_rule``)."""
+
+    fiscal: bool = False
+    relative: bool = False
+    day: bool = False
+
+
+_RULES: list[tuple[re.Pattern[str], Resolver, _Traits]] = []
 # What a rule returns for a phrase that is a date or span but no calendar period ("the fiscal year ended
 # March 31, 2025", "Sept. 30"): the words are used up, so no shorter rule reads a period into them.
 NO_PERIOD = Period(date.min, date.min, "none")
 
 
-def _rule(pattern: str, fiscal: bool = False, relative: bool = False) -> Callable[[Resolver], Resolver]:
+def _rule(
+    pattern: str, fiscal: bool = False, relative: bool = False, day: bool = False
+) -> Callable[[Resolver], Resolver]:
     """Register a phrase pattern and the function that turns its match into a Period.
 
     ``relative`` marks phrases read against the document's frame ("last quarter", "去年"), which therefore
-    cannot help to find that frame.
+    cannot help to find that frame; ``day`` marks a date ("as of December 6"), which dates a level or a
+    total to its month but is no period a flow of money belongs to.
     """
 
     def register(fn: Resolver) -> Resolver:
-        _RULES.append((re.compile(pattern, re.I), fn, fiscal, relative))
+        _RULES.append((re.compile(pattern, re.I), fn, _Traits(fiscal, relative, day)))
         return fn
 
     return register
@@ -456,27 +469,49 @@ def _month_zh(m: re.Match[str], frame: Frame) -> Period | None:
     return Period.month(int(m["year"]), int(m["month"]))
 
 
-@_rule(rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}\b")
+@_rule(rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}\b", day=True)
 def _day(m: re.Match[str], frame: Frame) -> Period | None:
     """A day ("as of December 31, 2025") dates a level to its month."""
     return Period.month(int(m["year"]), _MONTHS[m["month"].lower()])
 
 
-@_rule(rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b")
+@_rule(rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b", day=True)
 def _day_no_year(m: re.Match[str], frame: Frame) -> Period | None:
-    return NO_PERIOD  # "(ended Sept. 30)", "on March 30": a day, usually of an event, not a period
+    """"as of December 6": the month of the latest such day by publication. Any other day ("(ended Sept.
+    30)", "on March 30") is the day of an event, not a period."""
+    if _anchor(m.string, m.start()) != "by" or frame.published is None:
+        return NO_PERIOD
+    month = _MONTHS[m["month"].lower()]
+    return _month_of_day(month, int(m["day"]), frame.published)
 
 
-@_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?P<month>1[0-2]|0?[1-9])\s*月(?:\s*\d{1,2}\s*日)?(?=底|末|\s*[,，的]|$)")
+def _month_of_day(month: int, day: int, published: LooseDate) -> Period | None:
+    """The month of a day written without a year: in the publication year, unless it is after publication."""
+    year = published.day.year
+    try:
+        after = date(year, month, day) > published.day
+    except ValueError:
+        return NO_PERIOD  # "February 30": no day at all
+    return Period.month(year - after, month)
+
+
+@_rule(
+    r"(?:(?P<year>20\d{2})\s*年\s*)?(?P<month>1[0-2]|0?[1-9])\s*月(?:\s*(?P<day>\d{1,2})\s*[日号])?"
+    r"(?=底|末|\s*[,，的]|$)",
+    day=True,
+)
 def _month_end_zh(m: re.Match[str], frame: Frame) -> Period | None:
-    """"截至12月底", "2025年12月31日": the month."""
+    """"截至12月底", "2025年12月31日": the month; a day without a year ("3月5日") is in the publication year
+    unless that is after publication, a month-end without one the latest such month ended."""
     ref = frame.published
+    if m["day"] and not m["year"] and ref is not None:
+        return _month_of_day(int(m["month"]), int(m["day"]), ref)
     return Period.month(int(m["year"]), int(m["month"])) if m["year"] else _year(m, ref, "m", int(m["month"]))
 
 
 @_rule(
     rf"\b{_MONTH}\s+{_YEAR}\b"
-    rf"|\b{_MONTH.replace('month', 'month2')}\b(?!\s+\d)(?=\s*[,.;)]|\s+(?:and|when|as|with)\b|$)"
+    rf"|\b{_MONTH.replace('month', 'month2')}\b(?!\s+\d)(?=\s*[,.;)]|\s+(?:and|when|as|with|to|from)\b|$)"
 )
 def _month(m: re.Match[str], frame: Frame) -> Period | None:
     ref = frame.published
@@ -535,8 +570,10 @@ def _quarter_before(quarter: Period) -> Period:
 
 
 # not the comparison base of a change: "the same period last year", "去年同期"
-@_rule(r"(?<!period )(?<!quarter )(?<!time )\b(?P<rel>last|this|next)\s+year\b|(?P<zh>去年(?!同期)|今年|明年)",
-       relative=True)
+@_rule(
+    r"(?<!period )(?<!quarter )(?<!time )\b(?P<rel>last|this|next)\s+year\b|(?P<zh>去年(?!同期)|今年|明年)",
+    relative=True,
+)
 def _relative_year(m: re.Match[str], frame: Frame) -> Period | None:
     """Last, this or next year, counted from the publication date."""
     ref = frame.published
@@ -573,7 +610,9 @@ def find_periods(
     frame = frame or Frame(published)
     found: list[PeriodMention] = []
     taken: list[tuple[int, int]] = []
-    for pattern, resolve, fiscal, relative in _RULES:
+    for match, _ in _coordinations(text, frame):
+        taken.append((match.start(), match.end()))  # "the June and September quarters": read only together
+    for pattern, resolve, traits in _RULES:
         for match in pattern.finditer(text):
             if any(s < match.end() and match.start() < e for s, e in taken):
                 continue
@@ -583,10 +622,70 @@ def find_periods(
             taken.append((match.start(), match.end()))
             if period is NO_PERIOD:
                 continue
-            anchor = _anchor(text, match.start())
-            implied = _implied(match)
-            found.append(PeriodMention(period, match.start(), match.end(), anchor, fiscal, implied, relative))
+            anchor, implied = _anchor(text, match.start()), _implied(match)
+            found.append(_mention(period, match, anchor, implied, traits))
     return sorted(found, key=lambda p: p.start)
+
+
+# Periods listed together, for figures given "respectively" ("分别"): "the June and September quarters",
+# "the first and second quarters of 2025", "2025年第二、三季度", "2026财年第一、二季度".
+_MONTH_WORD = _MONTH.replace("(?P<month>", "(?:")
+_ORD_WORD = r"(?:first|second|third|fourth)"
+_LISTED_MONTHS = rf"(?P<list>{_MONTH_WORD}(?:\s*,\s*{_MONTH_WORD})*\s*,?\s+and\s+{_MONTH_WORD})"
+_LISTED_ORDS = rf"(?P<olist>{_ORD_WORD}(?:\s*,\s*{_ORD_WORD})*\s*,?\s+and\s+{_ORD_WORD})"
+_COORDINATED_RES = (
+    re.compile(rf"\b{_LISTED_MONTHS}\s+quarters\b(?:\s+(?:of\s+)?{_YEAR})?", re.I),
+    re.compile(
+        rf"\b{_LISTED_ORDS}\s+(?P<fiscal>fiscal\s+)?quarters\b(?:\s+of\s+(?:fiscal\s+)?{_YEAR})?", re.I
+    ),
+    re.compile(r"(?:(?P<year>20\d{2})\s*(?P<zfiscal>财)?年\s*)?第?(?P<zlist>[一二三四1-4](?:\s*[、,，和及与]\s*第?[一二三四1-4])+)\s*季度?"),
+)
+_RESPECTIVELY_RE = re.compile(r"\brespectively\b|分别|分別|依次", re.I)
+
+
+def _coordinations(text: str, frame: Frame) -> Iterator[tuple[re.Match[str], list[Period]]]:
+    """Each phrase that lists several quarters, with the quarters in the order written."""
+    if not re.search(r"quarters|季", text, re.I):
+        return
+    for pattern in _COORDINATED_RES:
+        for match in pattern.finditer(text):
+            periods = _listed(match, frame)
+            if len(periods) > 1:
+                yield match, periods
+
+
+def _listed(match: re.Match[str], frame: Frame) -> list[Period]:
+    """The quarters a coordination names; a year left unsaid is the latest such quarter ended."""
+    groups = match.groupdict()
+    if groups.get("list"):
+        months = re.findall(_MONTH_WORD, match["list"], re.I)
+        numbers = [_month_quarter(_MONTHS[w.lower().rstrip(".")]) for w in months]
+    elif groups.get("olist"):
+        numbers = [_ORDINAL_Q[w.lower()] for w in re.findall(_ORD_WORD, match["olist"], re.I)]
+    else:
+        numbers = [_ORDINAL_Q[c] for c in re.findall(r"[一二三四1-4]", match["zlist"])]
+    fiscal = bool(groups.get("fiscal") or groups.get("zfiscal"))
+    year = int(match["year"]) if match["year"] else None
+    if year is not None and fiscal:
+        return [frame.fiscal_quarter(n, year) for n in numbers]
+    if year is not None:
+        return [Period.quarter(year, n) for n in numbers]
+    found = [_year(match, frame.published, "q", n) for n in numbers]
+    return [p for p in found if p is not None]
+
+
+def listed_periods(text: str, frame: Frame) -> list[PeriodMention]:
+    """The periods of the first phrase listing several, when the sentence gives figures "respectively"."""
+    if not _RESPECTIVELY_RE.search(text):
+        return []
+    for match, periods in _coordinations(text, frame):
+        return [PeriodMention(p, match.start(), match.end(), "in") for p in periods]
+    return []
+
+
+def respectively(text: str) -> bool:
+    """True when a sentence pairs its figures with a list "respectively" ("分别为26%和34%")."""
+    return _RESPECTIVELY_RE.search(text) is not None
 
 
 _QUARTER_HINT_RE = re.compile(r"quarter|months ended|季|\bQ[1-4]\b|\b[1-4]Q\b|FY|fiscal|财年", re.I)
@@ -629,6 +728,14 @@ _TRAILING_RE = re.compile(
 def trailing_spans(text: str) -> list[PeriodMention]:
     """Trailing-span phrases, as period mentions that name no period (``NO_PERIOD``)."""
     return [PeriodMention(NO_PERIOD, m.start(), m.end(), "in") for m in _TRAILING_RE.finditer(text)]
+
+
+def _mention(
+    period: Period, match: re.Match[str], anchor: str, implied: bool, traits: _Traits
+) -> PeriodMention:
+    """A period mention for a rule's match."""
+    start, end = match.start(), match.end()
+    return PeriodMention(period, start, end, anchor, traits.fiscal, implied, traits.relative, traits.day)
 
 
 def _implied(match: re.Match[str]) -> bool:
