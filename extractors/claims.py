@@ -204,7 +204,8 @@ _QUESTION_RE = re.compile(
     r"\s+(?-i:[A-Z]|the\b|its\b|this\b|a\b)"
 )
 _SPELLED_HINT_RE = re.compile(
-    r"\b(?:million|billion|trillion|thousand|consecutive|straight|successive|in a row|running)\b"
+    r"\b(?:million|billion|trillion|thousand|hundred|percent|per cent|consecutive|straight|successive|"
+    r"in a row|running)\b"
     r"|[万亿萬億]|连续"
     r"|[一二三四五六七八九]成",
     re.IGNORECASE,
@@ -277,7 +278,7 @@ def _dropped_all(reading: _Reading, reason: str) -> list[Claim]:
     """No claims from this sentence; when tracing, its numbers are recorded as dropped for ``reason``."""
     if reading.trace is not None:
         for mention in find_numbers(reading.text):
-            if mention.start >= reading.skip:
+            if mention.start >= reading.skip and not _in_label(reading.table, mention):
                 _drop(reading, mention, reason)
     return []
 
@@ -537,14 +538,38 @@ def _estimate_column(reading: _Reading, mention: Mention) -> bool:
     return _ESTIMATE_HEADING_RE.search(reading.table.column_heading(mention.start)) is not None
 
 
+# A result set against a forecast is itself an actual: "beat expectations", "好于预期", "高于市场预期",
+# "不如預期", "above consensus" (blanked out before the projection cues are looked for).
+_MEASURED_RE = re.compile(
+    r"\b(?:beat|beats|beating|topped|tops|missed|misses|exceeded|exceeds|above|below|ahead of|short of|"
+    r"in line with|better than|worse than)\s+(?:\w+\s+){0,3}?"
+    r"(?:expectations?|estimates?|forecasts?|consensus|"
+    r"projections?)\b"
+    r"|(?:胜于|胜过|超|超出|超过|好于|高于|低于|不及|逊于|不如|优于|差于|符合|胜|逊)(?:市场|分析师|华尔街|外界|彭博)?"
+    r"(?:一致)?的?(?:预期|预估|预测|估计|预计)",
+    re.IGNORECASE,
+)
+
+
+# The expectation itself: "高于市场预期的379亿元", "estimates of 37.9 billion yuan", "consensus of RMB42.1bn"
+_EXPECTED_VALUE_RE = re.compile(
+    r"(?:预期|预估|预测|预计|估计|expectations?|estimates?|consensus|forecasts?)\s*(?:of|for|at|的|为|是)?\s*"
+    r"(?:about|around|roughly|approximately|约)?\s*$",
+    re.IGNORECASE,
+)
+
+
 def _is_forecast(text: str, mention: Mention) -> bool:
     """True when a projection verb governs the number, with no reported-fact verb between them."""
+    if _EXPECTED_VALUE_RE.search(text, max(0, mention.start - 30), mention.start):
+        return True
     after = text[mention.end : mention.end + 30]
     if re.match(r"^[^,;.]*\b(?:is|are)\s+(?:expected|projected|forecast)", after, re.I):
         return True
     if _SPENT_AFTER_RE.match(after):
         return False  # "with RMB128 billion spent in the past four quarters"
-    before = text[max(0, mention.start - FORECAST_REACH) : mention.start]
+    window = text[max(0, mention.start - FORECAST_REACH) : mention.start]
+    before = _MEASURED_RE.sub(lambda m: " " * len(m.group()), window)
     cues = list(_FORECAST_RE.finditer(before))
     if not cues:
         return False

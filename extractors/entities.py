@@ -14,14 +14,14 @@ _TICKER_RE = re.compile(
 # Hong Kong and Taiwan outlets write traditional characters; cues and names are written simplified, so the
 # characters they use are mapped one for one ("阿里雲" -> "阿里云", "連續九個季度" -> "连续九个季度").
 _TRADITIONAL = (
-    "雲億萬營長載連續個語場額資開數據產關問義達過計劃預測標礎設幣錄較對與為於這來將際"
-    "團業務華騰訊發戶選擴佔總應實現調價財內線佈週兩電單門統網動員會體東後從們區變轉報"
-    "頭戰競爭優勢強級領導創賣買購貨豐衝勝績遜"
+    "雲億萬營長載連續個語場額資開數據產關問義達過計劃預測標礎設幣錄較對與為於這來將際團業務華騰訊發戶選擴佔總應實現調價財內線佈週兩電單門統"
+    "網動員會體東後從們區變轉報"
+    "頭戰競爭優勢強級領導創賣買購貨豐衝勝績遜淨潤減虧損權債陸灣廣獲險證貸銷點滬進輪筆紀雙維節漲穩壓"
 )
 _SIMPLE = (
-    "云亿万营长载连续个语场额资开数据产关问义达过计划预测标础设币录较对与为于这来将际"
-    "团业务华腾讯发户选扩占总应实现调价财内线布周两电单门统网动员会体东后从们区变转报"
-    "头战竞争优势强级领导创卖买购货丰冲胜绩逊"
+    "云亿万营长载连续个语场额资开数据产关问义达过计划预测标础设币录较对与为于这来将际团业务华腾讯发户选扩占总应实现调价财内线布周两电单门统"
+    "网动员会体东后从们区变转报"
+    "头战竞争优势强级领导创卖买购货丰冲胜绩逊净润减亏损权债陆湾广获险证贷销点沪进轮笔纪双维节涨稳压"
 )
 _SIMPLIFIED = str.maketrans(_TRADITIONAL, _SIMPLE)
 _TRADITIONAL_RE = re.compile(f"[{_TRADITIONAL}]")
@@ -75,6 +75,8 @@ _ANY_NAME_RE = re.compile(
     + ")"
 )
 _GROUP_ENTITY = {f"e{i}": entity for i, (entity, _) in enumerate(_PATTERNS)}
+# "the Hangzhou-based parent" of the cloud unit is the group: it takes the figures of its own clause
+_PARENT_RE = re.compile(r"\b(?:its|the)\s+(?:[\w-]+\s+){0,2}parent(?:\s+company)?\b|母公司", re.I)
 # The app, when the sentence is about Qwen: "the app surpassing 700 million downloads".
 _APP_RE = re.compile(r"\b(?:the|its) (?:AI )?app\b|该应用|这款应用")
 _COMPARED_RE = re.compile(
@@ -133,6 +135,9 @@ def clean(text: str) -> str:
 def find_entities(text: str) -> list[EntityMention]:
     """Entity names in a (cleaned) sentence, in order; specific names win over the names they contain."""
     found = [_mention(text, match) for match in _ANY_NAME_RE.finditer(text)]
+    if ("parent" in text or "母公司" in text) and any(m.entity == "alibaba_cloud" for m in found):
+        found.extend(EntityMention("alibaba", m.start(), m.end()) for m in _PARENT_RE.finditer(text))
+        found.sort(key=lambda m: m.start)
     if any(m.entity in ("qwen", "qwen_app") for m in found):
         found.extend(EntityMention("qwen_app", m.start(), m.end()) for m in _APP_RE.finditer(text))
         found.sort(key=lambda m: m.start)

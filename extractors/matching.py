@@ -54,8 +54,11 @@ def _windows(text: str, mentions: list[Mention], index: int, reach: int = WIDE_R
     # a contrary cue after "and" is another item's ("recognition in 19 languages and speech generation in 10")
     joined = _AND_RE.search(after)
     reach_after = min(joined.start() if joined else len(after), FORBID_REACH)
-    own = ((clause_start, mention.start), (mention.end, mention.end + reach_after))
-    near = (max(0, mention.start - FORBID_REACH), mention.start)
+    # ... and one before "and" is the previous item's ("2,000万次下载和100,000个衍生模型")
+    items = [m.end() for m in _AND_RE.finditer(text, clause_start, mention.start)]
+    item_start = max(items, default=clause_start)
+    own = ((item_start, mention.start), (mention.end, mention.end + reach_after))
+    near = (max(item_start if item_start > clause_start else 0, mention.start - FORBID_REACH), mention.start)
     return [
         _Window(clause, after, own, 1, mention.start),
         _Window(wide, after, (near, *own), 2, mention.start),

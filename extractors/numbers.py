@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.types import Qualifier
+from extractors.spoken import SCALE_WORDS, spoken_numbers
 
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _NUMBER_RE = re.compile(
@@ -78,13 +79,6 @@ _ORDINALS = {
     "nineteenth": 19,
     "twentieth": 20,
 }
-_SPELLED_RE = re.compile(
-    r"\b(?P<word>(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|"
-    r"seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
-    r"fifteen|sixteen|seventeen|eighteen|nineteen|a hundred|hundred|an?)"
-    r"(?P<hundred>\s+hundred)?\s+(?P<scale>trillion|billion|million|thousand)\b",
-    re.IGNORECASE,
-)
 # "a quarter of a million", "half a billion": a fraction of a scale word
 _FRACTION_RE = re.compile(
     r"\b(?P<frac>a quarter of|a third of|half|a half of)\s+an?\s+(?P<scale>billion|million)\b", re.IGNORECASE
@@ -123,7 +117,9 @@ _ZH_STREAK_RE = re.compile(r"连续\s*第?\s*(?P<num>[零一二两三四五六�
 
 # Spelled, Chinese-numeral and streak forms all carry one of these; sentences without them skip those passes.
 _WORDS_HINT_RE = re.compile(
-    r"illion|thousand|consecutive|straight|successive|in a row|running|[万亿萬億]|季|连续", re.IGNORECASE
+    r"illion|thousand|hundred|percent|per cent|consecutive|straight|successive|in a row|running"
+    r"|[万亿萬億]|季|连续",
+    re.IGNORECASE,
 )
 SCALES = {
     "trillion": 10**12,
@@ -430,26 +426,15 @@ def is_fall(text: str, mention: Mention) -> bool:
 
 
 def _spelled_mentions(text: str) -> list[Mention]:
-    """Spelled-out amounts with a scale: "one billion downloads", "fifty million"."""
+    """Amounts in words: "one billion downloads", "twenty-six percent", "one point two billion"."""
     out = []
-    for match in _SPELLED_RE.finditer(text):
-        base = _spelled_value(match.group("word"))
-        if match.group("hundred"):
-            base *= 100
-        value = Decimal(base * SCALES[match.group("scale").lower()])
-        unit, end = _currency_after(text, match.end())
-        out.append(
-            Mention(
-                value,
-                unit,
-                _qualifier(text, match.start(), end),
-                match.start(),
-                end,
-                Decimal(base),
-                match.group("scale").lower(),
-                scaled=True,
-            )
-        )
+    for spoken in spoken_numbers(text):
+        multiplier = SCALE_WORDS[spoken.scale] if spoken.scale else 1
+        unit, end = ("percent", spoken.end) if spoken.percent else _currency_after(text, spoken.end)
+        stated = spoken.base if spoken.scale else None
+        qualifier = _qualifier(text, spoken.start, end)
+        value = spoken.base * multiplier
+        out.append(Mention(value, unit, qualifier, spoken.start, end, stated, spoken.scale, scaled=True))
     return out
 
 
@@ -464,15 +449,9 @@ def _fraction_mentions(text: str) -> list[Mention]:
     return out
 
 
-def _spelled_value(word: str) -> int:
-    """The value of a spelled number such as "twenty-five"."""
-    parts = word.lower().split("-")
-    return sum(_SPELLED_UNITS[p] for p in parts)
-
-
 def _currency_after(text: str, end: int) -> tuple[str, int]:
     """A currency word right after a spelled amount ("two billion yuan"), else count."""
-    match = re.match(r"\s(yuan|renminbi|dollars|US dollars)\b", text[end : end + 12], re.I)
+    match = re.match(r"\s(yuan|renminbi|RMB|dollars|US dollars)\b", text[end : end + 12], re.I)
     if match is None:
         return "count", end
     return CURRENCIES[match.group(1).lower()], end + match.end()

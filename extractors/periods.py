@@ -112,6 +112,7 @@ class Frame:
     published: LooseDate | None = None
     reported: Period | None = None  # the quarter the document reports on, when it names one
     fiscal_year_end: int = CALENDAR_YEAR_END_MONTH
+    reported_fiscal: bool = False  # the document names that quarter on the fiscal calendar ("FY26 Q3")
     # the year a table's heading states ("... by quarter, fiscal 2024"), for row labels that name none ("FQ3")
     heading_year: int | None = None
     heading_fiscal: bool = False
@@ -310,7 +311,26 @@ def _month_named_quarter(m: re.Match[str], frame: Frame) -> Period | None:
 def _q_label(m: re.Match[str], frame: Frame) -> Period | None:
     if m["year0"]:
         return _numbered_quarter(int(m["year0"]), int(m["q0"]), frame)
-    return _numbered_quarter(_explicit_year(m), int(m["q"] or m["q2"]), frame)
+    return _numbered_quarter(_explicit_year(m) or _sentence_year(m), int(m["q"] or m["q2"]), frame)
+
+
+# A calendar year the sentence states before a bare quarter: "回看2025年，…千问在四季度", "in 2025, Q4 ..."
+# (never a starting point: "founded in 2009", "成立于2009年")
+_SENTENCE_YEAR_RE = re.compile(
+    r"(?<![于於自从])(20\d{2})\s*年(?![\d度]|\s*\d)"
+    r"|(?<!founded )(?<!launched )(?<!established )(?<!released )(?<!listed )"
+    r"\b(?:in|during|for)\s+(20\d{2})\b(?!\s*[-–\d])",
+    re.I,
+)
+
+
+def _sentence_year(m: re.Match[str]) -> int | None:
+    """The last calendar year named earlier in the sentence, for a quarter that names none."""
+    years = _SENTENCE_YEAR_RE.findall(m.string, 0, m.start())
+    if not years:
+        return None
+    first, second = years[-1]
+    return int(first or second)
 
 
 def _explicit_year(m: re.Match[str]) -> int | None:
@@ -346,12 +366,27 @@ def _numbered_quarter(year: int | None, quarter: int, frame: Frame) -> Period | 
 
 
 def _reported_numbered(quarter: int, frame: Frame) -> Period | None:
-    """The reported quarter, when a bare quarter number names it on either calendar."""
+    """A bare quarter number read in the year of the quarter the document reports: on the fiscal calendar
+    when the document names that quarter so ("Q1" in a note on FY2026 Q4 is April-June 2025), else on the
+    calendar year; a number after the reported one's may be last year's or next year's, so it dates nothing
+    (unless it names the reported quarter on the other calendar)."""
     reported = frame.reported
     if reported is None:
         return None
-    calendar = _month_quarter(reported.start.month)
-    return reported if quarter in (calendar, frame.fiscal_number(reported)) else None
+    fiscal_number, calendar_number = frame.fiscal_number(reported), _month_quarter(reported.start.month)
+    if quarter in (fiscal_number, calendar_number) and not frame.reported_fiscal:
+        return reported
+    if frame.reported_fiscal:
+        if quarter > fiscal_number:
+            return None
+        fiscal_year = _fiscal_year_of(reported, frame)
+        return frame.fiscal_quarter(quarter, fiscal_year)
+    return Period.quarter(reported.start.year, quarter) if quarter <= calendar_number else None
+
+
+def _fiscal_year_of(quarter: Period, frame: Frame) -> int:
+    """The fiscal year a calendar quarter belongs to (named by the calendar year it ends in)."""
+    return quarter.start.year + (quarter.start.month > frame.fiscal_year_end)
 
 
 @_rule(
@@ -384,7 +419,7 @@ def _ordinal_quarter(m: re.Match[str], frame: Frame) -> Period | None:
     quarter = _ORDINAL_Q[m["ord"].lower()]
     if m["this"] and ref is not None:
         return Period.quarter(ref.day.year - (m["this"].lower() == "last"), quarter)
-    return _numbered_quarter(_explicit_year(m), quarter, frame)
+    return _numbered_quarter(_explicit_year(m) or _sentence_year(m), quarter, frame)
 
 
 @_rule(
@@ -455,7 +490,7 @@ def _month_named_quarter_zh(m: re.Match[str], frame: Frame) -> Period | None:
 # not the 一 of 上一季度 ("the previous quarter"), a relative phrase
 @_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?:(?<!连续)第(?P<q>[一二三四1-4])季度?|(?<![上下])(?P<q2>[一二三四1-4])季度)")
 def _quarter_zh(m: re.Match[str], frame: Frame) -> Period | None:
-    return _numbered_quarter(_explicit_year(m), _ORDINAL_Q[m["q"] or m["q2"]], frame)
+    return _numbered_quarter(_explicit_year(m) or _sentence_year(m), _ORDINAL_Q[m["q"] or m["q2"]], frame)
 
 
 @_rule(r"(?:(?P<year>20\d{2})\s*年\s*)?(?P<h>[上下])半年")
@@ -525,7 +560,7 @@ def _month(m: re.Match[str], frame: Frame) -> Period | None:
     r"\b(?P<rel>last|this|previous|prior|preceding|past|latest|most recent|next|coming|current)\s+quarter\b"
     r"|\b(?:in|during|for|over)\s+the\s+(?:(?P<the>latest|most recent|reported|reporting)\s+)?quarter\b"
     r"(?!\s+(?:ended|ending|to|through|of|in|a year|last year)\b)"
-    r"|本季度?|该季度?|当季度?|季内|(?P<prev>较\s*)?上一?季度?|(?P<zhnext>下一?季度?)",
+    r"|本季度?|该季度?|当季度?|季内|(?P<prev>较\s*)?上一?个?季度?|(?P<zprev>前一个?季度?|前季)|(?P<zhnext>下一?个?季度?)",
     relative=True,
 )
 def _relative_quarter(m: re.Match[str], frame: Frame) -> Period | None:
@@ -541,7 +576,7 @@ def _relative_quarter(m: re.Match[str], frame: Frame) -> Period | None:
     if latest is None:
         return None
     rel = (m["rel"] or "").lower()
-    if rel in ("previous", "prior", "preceding") or m["prev"] is not None:
+    if rel in ("previous", "prior", "preceding") or m["prev"] is not None or m["zprev"] is not None:
         return _quarter_before(latest)
     if rel in ("next", "coming", "current") or m["zhnext"] is not None:
         return _quarter_after(latest)
@@ -697,7 +732,7 @@ def document_frame(texts: list[str], published: LooseDate | None, fiscal_year_en
     (then it names an old quarter in passing)."""
     frame = Frame(published, None, fiscal_year_end)
     named = [
-        p.period
+        p
         for text in texts
         if _QUARTER_HINT_RE.search(text)
         for p in find_periods(text, published, frame)
@@ -705,11 +740,12 @@ def document_frame(texts: list[str], published: LooseDate | None, fiscal_year_en
     ]
     if not named:
         return frame
-    latest = max(named)
+    latest = max(p.period for p in named)
     floor = _latest_reported(published)
     if floor is not None and latest < _quarter_before(floor):
         return frame
-    return Frame(published, latest, fiscal_year_end)
+    fiscal = any(p.fiscal for p in named if p.period == latest)
+    return Frame(published, latest, fiscal_year_end, reported_fiscal=fiscal)
 
 
 _WRITTEN_YEAR_RE = re.compile(r"\d{2}|去年|今年|\b(?:last|this|previous|past|latest|most recent)\b", re.I)

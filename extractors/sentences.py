@@ -24,7 +24,7 @@ _ABBREV_RE = re.compile(
 # Where a clause ends: punctuation, a spaced dash, a contrast word, a space between Chinese characters
 # (headlines separate clauses so: "衍生模型超20万 开发者达1600万").
 CLAUSE_RE = re.compile(
-    r"[,;，；：()（）]|\s[—–-]\s|[—–](?=\s)|\b(?:while|whereas|but)\b"
+    r"[,;，；：()（）→⇒]|\s[—–-]\s|[—–](?=\s)|\s->\s|\b(?:while|whereas|but)\b"
     r"|(?:(?<=[\u4e00-\u9fff%％])|^)\s+(?=[\u4e00-\u9fff])"  # also where a cut-out span starts
 )
 # Before a number "and" also opens its clause: "... revenue in 2026 and achieve a 60% market share".

@@ -20,6 +20,7 @@ from extractors.entities import clean, find_entities
 from extractors.numbers import CURRENCIES, Mention
 
 _RULE_RE = re.compile(r"^\|[\s|:-]+$")
+_FIGURES_RE = re.compile(r"[-+−]?[$¥€£]?\d[\d,.]*\s*(?:%|％|[亿万億萬]元?|[BMK]\b)?")
 # "(RMB million)", "RMB in millions", "in millions of RMB", "US$ thousands", "人民币百万元", "单位：亿元"
 _CURRENCY = r"RMB|CNY|yuan|Renminbi|US\$|USD|US dollars|HK\$|HKD|人民币|美元|港元"
 _DECLARED_RE = re.compile(
@@ -76,7 +77,8 @@ _FIGURE_WORDS_RE = re.compile(
     r"\d[\d,.]*|RMB|CNY|US\$|USD|HK\$|HKD|yuan|billion|million|thousand|trillion|bn|mn|mln|bln|tn|[BMK]\b"
     r"|percent|per cent|pct|pp|ppt|y/y|yoy|q/q|qoq|year[- ]over[- ]year|year[- ]on[- ]year|approx\.?|about"
     r"|around|over|more than|up|down|to|from|vs\.?|est\.?|estimate|consensus|[AE]\b"
-    r"|亿元|万元|百万元|亿|万|元|人民币|美元|同比|增长|下降|约|超|逾|以上|左右|[^\w]",
+    r"|亿元|万元|百万元|亿|万|元|人民币|美元|同比|增长|下降|约|超|逾|以上|左右|[^\w]"
+    r"|\b(?:F?Q|H|FY)(?=\d)",  # period labels in a run of figures: "Q1 +26% → Q2 +34%"
     re.IGNORECASE,
 )
 MAX_PLAIN_VALUE = 60  # chars: the figures of a plain row are short; longer text is prose with a colon
@@ -119,7 +121,9 @@ class Table:
             yield self
             return
         for index in figure_cells:
-            kept = [c if i in (0, 1, index) else " " * len(c) for i, c in enumerate(cells)]
+            # other cells keep their words (a row's question or description says what its figures are)
+            # but not their figures, which would bind the periods and cues meant for this one
+            kept = [c if i in (0, 1, index) else _FIGURES_RE.sub(_blank, c) for i, c in enumerate(cells)]
             yield replace(self, row="|".join(kept), column=index)
 
     def in_label(self, position: int) -> bool:
@@ -197,6 +201,7 @@ class TableReader:
         self._plain: str | None = None  # the heading of the plain-text table being read, if any
         self._plain_named = False  # whether that table's labels name what its rows are about
         self._above = ""  # the label of the last row read: a change row below it ("YoY growth") is about it
+        self._named = True  # whether the pipe table's row labels name what each row is about
 
     def read(self, line: str, index: int = -1) -> Table | None:
         """The context of a data row (line ``index`` of the document), or None for any other line."""
@@ -210,16 +215,24 @@ class TableReader:
                 self._caption = _cells(line)[0]
                 return None
             self._header, self._measure, self._above = line, self._measure_below(index), ""
+            self._named = self._pipe_labels_name(index)
             return None
         currency, multiplier = _declared(clean(f"{self._caption} {self._header}"))  # "億元" reads as "亿元"
         above = self._above if _says_change(_label(line)) else ""
         self._above = _label(line) if not above else self._above
         caption = self._caption if _captions(self._caption) else ""
         measure = self._measure
-        return Table(caption, self._header, currency, multiplier, row=line, measure=measure, above=above)
+        return Table(
+            caption, self._header, currency, multiplier, line, measure, above=above, named_rows=self._named
+        )
 
     def _read_text_line(self, line: str, index: int) -> Table | None:
         """A plain-text table row read against the heading above its block; any other line is prose."""
+        if self._headings and figure_line(line):
+            # a card: a label on one line and its figure alone on the next ("Current MAU" / "~100M")
+            label = self._headings[-1]
+            self._headings = []
+            return Table(label, "", *_declared(clean(label)), row=line, named_rows=False)
         if self._in_plain_block(line, index):
             if self._plain is None:
                 self._plain = " ".join(self._headings[-2:])
@@ -239,6 +252,16 @@ class TableReader:
             return True
         neighbours = [self._lines[i] for i in (index - 1, index + 1) if 0 <= i < len(self._lines)]
         return any(plain_row(n) for n in neighbours) or bool(self._headings)
+
+    def _pipe_labels_name(self, index: int) -> bool:
+        """True when the labels of the pipe table whose header is line ``index`` name several companies or
+        segments, or none at all while its caption names one (then every row is about that one)."""
+        named: set[str] = set()
+        for line in self._lines[index + 1 :] if index >= 0 else ():
+            if not line.startswith("|"):
+                break
+            named.update(e.entity for e in find_entities(clean(_label(line))))
+        return len(named) > 1 or bool(find_entities(clean(self._caption))) or index < 0
 
     def _names_rows(self, index: int) -> bool:
         """True when the labels of the plain block starting at line ``index`` name several companies or
@@ -270,6 +293,13 @@ def plain_row(line: str) -> bool:
     return len(value) <= MAX_PLAIN_VALUE and re.search(r"\d", value) is not None and _figures_only(value)
 
 
+def figure_line(line: str) -> bool:
+    """True for a line that is a figure alone ("70M+", "~100M", "RMB 39.8B", "34%")."""
+    if len(line) > MAX_PLAIN_VALUE or re.search(r"\d", line) is None or _COMPACT_ROW_RE.match(line):
+        return False  # a compact row ("FY25 Q2  +7%") labels itself
+    return _figures_only(line)
+
+
 def _figures_only(value: str) -> bool:
     """True when a row's value holds figures and their units, and no prose."""
     return not _FIGURE_WORDS_RE.sub("", value).strip()
@@ -286,6 +316,11 @@ def _captions(line: str) -> bool:
 def heading_line(line: str) -> bool:
     """True for a line that can head a plain table: short, and not a sentence or a list item of prose."""
     return len(line) <= MAX_HEADING and not _SENTENCE_END_RE.search(line) and not _LIST_ITEM_RE.match(line)
+
+
+def _blank(match: re.Match[str]) -> str:
+    """Spaces as long as the match: offsets in the row stay where they were."""
+    return " " * len(match.group())
 
 
 def _says_change(label: str) -> bool:
