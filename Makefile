@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test bench lint audit lock clean
+.PHONY: run test bench gate lint audit lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+# Re-measure the extractor on the labelled corpus and pin the figures (tests/data/accuracy_gate.yaml).
+gate: $(VENV)/.installed-dev
+	$(BIN)/python tests/support/gate.py --update
 
 audit: $(VENV)/.installed-dev
 	.ci/audit

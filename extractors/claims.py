@@ -48,9 +48,10 @@ from extractors.periods import (
 from extractors.sentences import Sentence, split_sentences
 from extractors.tables import Table, TableReader
 
-# claims-3: held-out batches 1-9 (traditional Chinese, tables, lists); claims-4: batches 10-12 (HK quarter
-# labels without 度, "the previous quarter", analysts' models as forecasts)
-EXTRACTOR_VERSION = "claims-4"
+# Stored with every claim. It changes whenever extraction output does: the accuracy gate
+# (tests/support/gate.py) refuses a changed output under the same version. claims-5: issue 11's classes of
+# wording (plain-text tables, the document's time frame, modality, falls, spoken numbers, respectively).
+EXTRACTOR_VERSION = "claims-5"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range
@@ -263,8 +264,8 @@ def _sentence_claims(reading: _Reading, entities: list[EntityMention], carried: 
         if metric_id == IMPLAUSIBLE:
             continue
         dated = earlier or paired.get(index)
-        claim = _claim(reading, mentions, index, entity, metric_id, periods, history, dated)
-        _kept(reading, mention, claim, baseline and not history)
+        claim, found = _claim(reading, mentions, index, entity, metric_id, periods, history, dated)
+        _kept(reading, mention, claim, baseline and not history, found)
         out.append(claim)
     return out
 
@@ -297,7 +298,9 @@ def _drop(reading: _Reading, mention: Mention, reason: str) -> None:
         reading.trace.add(_decision(reading, mention, "dropped", reason))
 
 
-def _kept(reading: _Reading, mention: Mention, claim: Claim, bare_baseline: bool) -> None:
+def _kept(
+    reading: _Reading, mention: Mention, claim: Claim, bare_baseline: bool, found: PeriodMention | None
+) -> None:
     """Record, when tracing, the claim a number became and why it has that meaning."""
     if reading.trace is None:
         return
@@ -307,6 +310,8 @@ def _kept(reading: _Reading, mention: Mention, claim: Claim, bare_baseline: bool
         reason = f"{describe(claim)}: a baseline a change is measured from, with no period of its own"
     else:
         reason = f"{describe(claim)}: no metric's cue words sit around it"
+    if claim.period is not None and found is not None:
+        reason += f"; dated by {reading.text[found.start : found.end]!r}"
     outcome = "claim" if claim.metric is not None else "untracked"
     reading.trace.add(_decision(reading, mention, outcome, reason, claim))
 
@@ -461,8 +466,9 @@ def _claim(
     periods: list[PeriodMention],
     history: bool = False,
     earlier: PeriodMention | None = None,
-) -> Claim:
-    """One Claim for one number; ``history`` marks a dated earlier figure quoted as a baseline (an actual)."""
+) -> tuple[Claim, PeriodMention | None]:
+    """One Claim for one number, and the period phrase that dates it; ``history`` marks a dated earlier figure
+    quoted as a baseline (an actual)."""
     document, catalog, text, mention = reading.document, reading.catalog, reading.text, mentions[index]
     kind = catalog.metrics[metric_id].kind if metric_id else None
     found = earlier or _flow_column(_column_period(reading, mention, periods), kind) or period_for(
@@ -482,7 +488,7 @@ def _claim(
         period = _quarter_of(period)  # a count of quarters "through September" runs through that quarter
     signed = metric_id is not None and catalog.rules[metric_id].signed
     value = -mention.value if signed and is_fall(text, mention) else mention.value
-    return Claim(
+    claim = Claim(
         metric=metric_id,
         entity=catalog.metrics[metric_id].entity if metric_id else entity,
         value=_tidy(value),
@@ -499,6 +505,7 @@ def _claim(
         stated_unit=mention.stated_unit,
         extractor_version=EXTRACTOR_VERSION,
     )
+    return claim, found
 
 
 def _long_past(period: Period | None, published: LooseDate | None) -> bool:

@@ -19,11 +19,12 @@ from core.errors import ClaimwatchError, InputError
 from core.periods import LooseDate
 from core.types import ChangeKind, Claim, Document
 from extractors.claims import extract_claims
+from extractors.explain import Trace
 from extractors.text import load_document
 from flows.baseline import seed_baseline
 from flows.current import standing_values
 from flows.delivery import deliver_pending
-from flows.output import claim_json, dump_json, event_json, print_table
+from flows.output import claim_json, decision_json, dump_json, event_json, print_table
 from flows.report import write_report
 from flows.runtime import Runtime, secret_resolver
 from flows.terminal import command_runtime, console
@@ -60,15 +61,31 @@ def extract(
     as_json: JsonOpt = False,
     all_claims: Annotated[bool, typer.Option("--all", help="Include numbers that match no tracked metric.")] = False,
     published: DateOpt = None,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Every number in the text with the decision taken on it, and why.")] = False,
 ) -> None:
     """Print a document's metric claims; writes nothing."""
     document = load_document(path, published=_date(published))
-    claims = [c for c in extract_claims(document) if all_claims or c.metric is not None]
+    trace = Trace() if explain else None
+    claims = [c for c in extract_claims(document, trace=trace) if all_claims or c.metric is not None]
+    if trace is not None:
+        _print_decisions(trace, as_json)
+        return
     if as_json:
         print(dump_json(claim_json(c) for c in claims))
         return
     rows = [(c.metric or "(untracked)", figure(c), c.evidence) for c in claims]
     print_table(console, f"Claims in {path}", ["metric", "value", "evidence"], rows)
+
+
+def _print_decisions(trace: Trace, as_json: bool) -> None:
+    """Print what `extract --explain` shows: each number, its outcome and the reason."""
+    decisions = trace.ordered()
+    if as_json:
+        print(dump_json(decision_json(d) for d in decisions))
+        return
+    rows = [(d.number, d.outcome, d.reason, d.sentence) for d in decisions]
+    print_table(console, "Every number and what became of it", ["number", "outcome", "why", "sentence"], rows)
 
 
 @baseline_app.command("seed")

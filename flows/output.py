@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from core.types import ChangeEvent, Claim
+from extractors.explain import Decision
 
 
 def number(value: Decimal | None) -> int | float | None:
@@ -34,6 +35,19 @@ def claim_json(claim: Claim) -> dict[str, Any]:
         "evidence": claim.evidence,
         "start": claim.start,
         "end": claim.end,
+    }
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    """The JSON object `claimwatch extract --explain --json` prints for one number."""
+    return {
+        "number": decision.number,
+        "outcome": decision.outcome,
+        "reason": decision.reason,
+        "claim": claim_json(decision.claim) if decision.claim else None,
+        "sentence": decision.sentence,
+        "start": decision.sentence_start + decision.start,
+        "end": decision.sentence_start + decision.end,
     }
 
 

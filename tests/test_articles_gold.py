@@ -1,4 +1,5 @@
-"""The extractor on the project's own labelled articles (tests/data/articles, articles_gold.yaml).
+"""The extractor on the project's own labelled articles (tests/data/articles, articles_gold.yaml); the
+accuracy it reaches there is pinned by the gate (tests/test_accuracy_gate.py).
 
 The corpus imitates the kinds of text the hidden evaluation uses (wire copy, press releases and filings
 with tables, Chinese news, analyst notes, model-release news full of numbers that are not claims). The
@@ -17,7 +18,6 @@ from support.claims_gold import SHARED, Score, matching_rules, score
 DATA = Path(__file__).parent / "data"
 GOLD = DATA / "articles_gold.yaml"
 ARTICLES = DATA / "articles"
-MIN_F1 = 0.85  # the target the hidden set is held to
 MIN_SEED_SCORE = 0.95  # issue 3 §5: precision and recall on the seeds
 
 
@@ -30,12 +30,6 @@ def test_corpus_and_gold_agree() -> None:
     on_disk = {p.stem for p in ARTICLES.iterdir() if p.suffix in (".txt", ".html")}
     assert set(documents) == on_disk
     assert len(on_disk) >= 25
-
-
-@pytest.mark.timeout(120)
-def test_articles_f1() -> None:
-    result = score(GOLD, ARTICLES)
-    assert result.f1 >= MIN_F1, _report(result)
 
 
 @pytest.mark.timeout(120)

@@ -135,12 +135,16 @@ def find_doc(docs_dir: Path, doc_id: str) -> Path:
 
 def score(gold_path: Path, docs_dir: Path, rules: Rules | None = None) -> Score:
     """Score every gold document: true positives, false positives (not gold, not optional) and misses."""
-    rules = rules or matching_rules()
-    result = Score()
     documents = yaml.safe_load(gold_path.read_text(encoding="utf-8"))["documents"]
+    predictions = {i: predict(find_doc(docs_dir, i), doc.get("published")) for i, doc in documents.items()}
+    return score_predictions(documents, predictions, rules or matching_rules())
+
+
+def score_predictions(documents: dict, predictions: dict[str, list[dict]], rules: Rules) -> Score:
+    """Score each gold document's predictions (document id -> claims as `extract --json` prints them)."""
+    result = Score()
     for doc_id, doc in documents.items():
-        preds = rules.dedupe(predict(find_doc(docs_dir, doc_id), doc.get("published")))
-        _score_document(doc_id, doc, preds, rules, result)
+        _score_document(doc_id, doc, rules.dedupe(predictions[doc_id]), rules, result)
     return result
 
 
