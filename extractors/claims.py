@@ -50,8 +50,9 @@ from extractors.tables import Table, TableReader
 
 # Stored with every claim. It changes whenever extraction output does: the accuracy gate
 # (tests/support/gate.py) refuses a changed output under the same version. claims-5: issue 11's classes of
-# wording (plain-text tables, the document's time frame, modality, falls, spoken numbers, respectively).
-EXTRACTOR_VERSION = "claims-5"
+# wording (plain-text tables, the document's time frame, modality, falls, spoken numbers, respectively);
+# claims-6: opening adverbials frame a sentence, "本财年", "今年10月至12月".
+EXTRACTOR_VERSION = "claims-6"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range

@@ -19,6 +19,14 @@ LOCAL_REACH = 80  # chars either side of a number that still read as its own cla
 # the sentence up to a number: its subject may be named far back, and contrary cues between veto it
 WIDE_REACH = 400
 FORBID_REACH = 40  # a contrary cue this close to the number vetoes a metric
+# an opening adverbial or prepositional phrase, not a clause with a subject and verb of its own
+_OPENER_RE = re.compile(
+    r"\s*(?:[A-Z][a-z]+ly\s*[,，]"  # "Sequentially,", "Internationally,"
+    r"|(?:On|In)\s+an?\s+[\w-]+\s+basis\b"  # "On a sequential basis"
+    r"|(?:In|Across|Within|Outside)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}(?:market|segment|business|sector)s?\b"
+    r"|(?:而|但|此外|另外|其中)?(?:在|于|就)[^，,]{0,20}(?:市场|领域|业务|板块)|按季|环比|剔除|不计)"
+)
+LEADING_CHARS = 30  # an opening adverbial ("Sequentially,", "在公有云市场，") is short: longer is a clause
 CLAUSE_SCAN = 240  # how far before a far cue its clause may begin (bounds the work per number)
 _GLOSS_RE = re.compile(r"\s*[—–:]\s|\s+-\s")
 _ASIDE_AFTER_RE = re.compile(r"\s*[(（][^()（）]{0,40}[)）]")
@@ -57,12 +65,21 @@ def _windows(text: str, mentions: list[Mention], index: int, reach: int = WIDE_R
     # ... and one before "and" is the previous item's ("2,000万次下载和100,000个衍生模型")
     items = [m.end() for m in _AND_RE.finditer(text, clause_start, mention.start)]
     item_start = max(items, default=clause_start)
-    own = ((item_start, mention.start), (mention.end, mention.end + reach_after))
+    own = ((item_start, mention.start), (mention.end, mention.end + reach_after), *_leading(text, mention))
     near = (max(item_start if item_start > clause_start else 0, mention.start - FORBID_REACH), mention.start)
     return [
         _Window(clause, after, own, 1, mention.start),
         _Window(wide, after, (near, *own), 2, mention.start),
     ]
+
+
+def _leading(text: str, mention: Mention) -> tuple[tuple[int, int], ...]:
+    """A sentence's opening clause without figures frames all of it ("Sequentially, cloud revenue rose 8.7%",
+    "而在整体公有云IaaS市场，阿里云的份额约为26%"): its contrary cues reach every number."""
+    first = CLAUSE_RE.search(text, 0, mention.start)
+    if first is None or first.start() > LEADING_CHARS or re.search(r"\d", text[: first.start()]):
+        return ()
+    return ((0, first.start()),) if _OPENER_RE.match(text) else ()
 
 
 def best_metric(

@@ -134,6 +134,10 @@ class Frame:
         year = fy - 1 if month > end else fy
         return Period.quarter(year, (month - 1) // 3 + 1)
 
+    def fiscal_year_of_day(self, day: date) -> int:
+        """The fiscal year a day falls in, named by the calendar year it ends in."""
+        return day.year + (day.month > self.fiscal_year_end)
+
     def fiscal_number(self, quarter: Period) -> int:
         """Which quarter of its fiscal year a calendar quarter is."""
         months_in = (quarter.start.month - self.fiscal_year_end - 1) % 12
@@ -276,11 +280,21 @@ def _fiscal_quarter_before(m: re.Match[str], frame: Frame) -> Period | None:
     return frame.fiscal_quarter(int(q), int(raw) if len(raw) == 4 else 2000 + int(raw))
 
 
-# HK press drops 度 ("2026財年第二季") and glosses the quarter's end in brackets ("（截至9月底止）")
-@_rule(r"(?P<year>20\d{2})\s*财年\s*第?(?P<q>[一二三四1-4])季度?(?:\s*[（(]截至[^）)]{1,20}[）)])?",
-       fiscal=True)
+# HK press drops 度 ("2026財年第二季") and glosses the quarter's end in brackets ("（截至9月底止）");
+# "本财年第三季" is the fiscal year under way at publication
+@_rule(
+    r"(?:(?P<year>20\d{2})|(?P<rel>本|今|上|下))\s*财年\s*第?(?P<q>[一二三四1-4])季度?"
+    r"(?:\s*[（(]截至[^）)]{1,20}[）)])?",
+    fiscal=True,
+)
 def _fiscal_quarter_zh(m: re.Match[str], frame: Frame) -> Period | None:
-    return frame.fiscal_quarter(_ORDINAL_Q[m["q"]], int(m["year"]))
+    if m["year"]:
+        return frame.fiscal_quarter(_ORDINAL_Q[m["q"]], int(m["year"]))
+    if frame.published is None:
+        return None
+    shift = {"本": 0, "今": 0, "上": -1, "下": 1}[m["rel"]]
+    year = frame.fiscal_year_of_day(frame.published.day) + shift
+    return frame.fiscal_quarter(_ORDINAL_Q[m["q"]], year)
 
 
 @_rule(
@@ -449,15 +463,17 @@ def _analyst_column(m: re.Match[str], frame: Frame) -> Period | None:
 
 
 @_rule(
-    r"(?:(?P<year>20\d{2})\s*年\s*)?(?<![\d.])(?P<m1>1[0-2]|0?[1-9])\s*月?\s*[-—–~至到]+\s*"
+    r"(?:(?P<year>20\d{2})\s*年\s*|(?P<rel>今年|去年|明年))?(?<![\d.])(?P<m1>1[0-2]|0?[1-9])\s*月?\s*[-—–~至到]+\s*"
     r"(?P<m2>1[0-2]|0?[1-9])\s*月"
 )
 def _month_span_zh(m: re.Match[str], frame: Frame) -> Period | None:
-    """"2025年10月—12月", "1-3月": the quarter or half it spans exactly (without a year, the latest one
-    ended at publication); any other span dates nothing."""
+    """"2025年10月—12月", "今年10月至12月", "1-3月": the quarter or half it spans exactly (without a year,
+    the latest one ended at publication); any other span dates nothing."""
     kind, number = _span_kind(int(m["m1"]), int(m["m2"]))
     if kind is None:
         return NO_PERIOD
+    if m["rel"] and frame.published is not None:
+        return _make(kind, frame.published.day.year + {"今年": 0, "去年": -1, "明年": 1}[m["rel"]], number)
     return _make(kind, int(m["year"]), number) if m["year"] else _year(m, frame.published, kind, number)
 
 
