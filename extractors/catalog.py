@@ -131,4 +131,4 @@ def _bound(value: object) -> Decimal | None:
 
 def _compile(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
     """Case-insensitive regexes."""
-    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+    return tuple(re.compile(p, re.IGNORECASE | re.ASCII) for p in patterns)  # \\b between 的 and MAU

@@ -51,8 +51,9 @@ from extractors.tables import Table, TableReader
 # Stored with every claim. It changes whenever extraction output does: the accuracy gate
 # (tests/support/gate.py) refuses a changed output under the same version. claims-5: issue 11's classes of
 # wording (plain-text tables, the document's time frame, modality, falls, spoken numbers, respectively);
-# claims-6: opening adverbials frame a sentence, "本财年", "今年10月至12月".
-EXTRACTOR_VERSION = "claims-6"
+# claims-6: opening adverbials frame a sentence, "本财年", "今年10月至12月"; claims-7: ASCII word boundaries
+# beside Chinese, the group's other businesses, previews, 亿 without 元, the headline as context.
+EXTRACTOR_VERSION = "claims-7"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range
@@ -72,7 +73,7 @@ _FORECAST_RE = re.compile(
     r"(?:we|she|he|they|analysts?)\s+(?:now\s+)?model(?:s|l?ed)?|"
     r"our (?:model|estimates?) (?:has|have|shows?|assumes?|puts?|sees?))\b"
     # "beat expectations", "胜预期": measured against a forecast, itself an actual
-    r"|目标|预计|估计|估算|可达|可望|或达|或将|计划|有望|力争|(?<![胜超])(?<!好于|高于|低于|不及|逊于)预期|预测|预料|承诺|拟"
+    r"|目标|预计|估计|估算|可达|可望|或达|或将|计划|有望|力争|维持[^，。；]{0,30}不变|(?<![胜超])(?<!好于|高于|低于|不及|逊于)预期|预测|预料|承诺|拟"
     r"|(?<![材资饮原燃肥香])料(?:将|会|可|升|增|达|超|在|由)"  # HK press: "市佔率料升至四成"
     r"|将(?:达到|超过|突破|投入|投资)",
     re.IGNORECASE,
@@ -118,6 +119,8 @@ def extract_claims(
     previous: Sentence | None = None
     sentences = split_sentences(document.text)
     frame = _frame(document, sentences, catalog)
+    headline_end = _headline_end(sentences)
+    headline = sentences[0].text if headline_end else ""
     tables = TableReader([s.text for s in sentences])
     for index, sentence in enumerate(sentences):
         table = tables.read(sentence.text, index)
@@ -130,6 +133,7 @@ def extract_claims(
             named = table is not None and table.named_rows
             carried = None if named else (referent(text, recent) if recent else None) or fresh or principal
             before = previous.text if previous and previous.paragraph == sentence.paragraph else ""
+            before = f"{before} {headline}"  # what the article is about sets the context of each sentence
             for view in table.views() if table else (None,):
                 # each figure cell of a table row is read against its own column and the row's label only
                 view_text = clean(view.prefix + view.row) if view else text
@@ -141,12 +145,13 @@ def extract_claims(
         if trace is not None:
             _trace_furniture(trace, sentence)
         # a rival named only as a yardstick ("more than Llama's") does not become the topic
-        lead = next((e.entity for e in entities if not e.compared), None)
+        # nor does another business of the group ("as 闪购 losses narrow"): the text is still about the group
+        lead = next((e.entity for e in entities if not e.compared and not e.sibling), None)
         topic, topic_age = (lead, 0) if lead else (topic, topic_age + 1)
         principal = principal or next((e.entity for e in entities if e.entity != OTHER), None)
         recent.update((kind, e.entity) for e in entities for kind in KINDS.get(e.entity, ()))
         previous = sentence
-    return _body_over_headline(_dedupe(claims), _headline_end(sentences))
+    return _body_over_headline(_dedupe(claims), headline_end)
 
 
 def _frame(document: Document, sentences: list[Sentence], catalog: Catalog) -> Frame:
@@ -173,7 +178,7 @@ class _Reading:
     frame: Frame
     table: Table | None = None
     principal: str | None = None  # the document's first watched entity: what it is about
-    previous: str = ""  # the sentence before, when in the same paragraph: context a short one leans on
+    previous: str = ""  # the sentence before in the paragraph, and the headline: context a sentence leans on
     trace: Trace | None = None  # where decisions are recorded, for `extract --explain`
 
     @property
@@ -567,11 +572,17 @@ _EXPECTED_VALUE_RE = re.compile(
 )
 
 
+_KEPT_BEFORE_RE = re.compile(r"维持[^，。；]{0,30}$")
+
+
 def _is_forecast(text: str, mention: Mention) -> bool:
     """True when a projection verb governs the number, with no reported-fact verb between them."""
     if _EXPECTED_VALUE_RE.search(text, max(0, mention.start - 30), mention.start):
         return True
     after = text[mention.end : mention.end + 30]
+    kept = _KEPT_BEFORE_RE.search(text, max(0, mention.start - 30), mention.start) is not None
+    if kept and after.lstrip().startswith("不变"):
+        return True  # "维持…增长率35%不变": an estimate kept unchanged
     if re.match(r"^[^,;.]*\b(?:is|are)\s+(?:expected|projected|forecast)", after, re.I):
         return True
     if _SPENT_AFTER_RE.match(after):
@@ -607,16 +618,17 @@ def _headline_end(sentences: list[Sentence]) -> int:
 
 def _body_over_headline(claims: list[Claim], headline_end: int) -> list[Claim]:
     """Drop a headline's claim that the body states too: the body's sentence is the evidence to quote, and
-    it carries the qualifier and date the headline leaves out ("pass 1.6 billion" / "as of December 6")."""
+    it carries the qualifier and date the headline leaves out ("pass 1.6 billion" / "as of December 6"), and
+    what the figure is ("Alibaba's $100B AI Bet" is, the body says, a revenue goal and no investment)."""
     body = [c for c in claims if c.start >= headline_end]
-    return [c for c in claims if c.start >= headline_end or not any(_same_fact(c, b) for b in body)]
+    return [c for c in claims if c.start >= headline_end or not any(_same_figure(c, b) for b in body)]
 
 
-def _same_fact(a: Claim, b: Claim) -> bool:
-    """True when two claims state one figure of one series (values within 1%, periods not in conflict)."""
+def _same_figure(a: Claim, b: Claim) -> bool:
+    """True when two claims state one figure (values within 1% in one unit, periods not in conflict)."""
     close = abs(a.value - b.value) <= abs(b.value) * Decimal("0.01")
     periods = a.period is None or b.period is None or a.period == b.period
-    return (a.metric, a.unit, a.forecast) == (b.metric, b.unit, b.forecast) and close and periods
+    return a.unit == b.unit and close and periods and (b.metric is not None or a.metric is None)
 
 
 def _dedupe(claims: list[Claim]) -> list[Claim]:

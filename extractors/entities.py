@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from extractors.sentences import CLAUSE_RE
+
 OTHER = "other"  # a company or product that is not watched: numbers next to it are not ours
+SIBLING = "sibling"  # another business of the watched group: read as OTHER, but it leaves the topic alone
 COMPARE_REACH = 40  # chars before a rival's name that may hold "overtaken", "ahead of" and a long name
 # Ticker tags glued to names on finance pages: "AlibabaBABA-- Cloud", "JefferiesJEF--", "(NYSE:BABA)".
 _TICKER_RE = re.compile(
@@ -45,10 +48,17 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("qwen", re.compile(r"\bQwen|Tongyi Qianwen|Tongyi|\bQianwen|通义千问|千问|通义")),
-    # Alibaba's other businesses are not the group as a whole: "Alibaba International Digital Commerce"
+    # Alibaba's other businesses are not the group as a whole ("Alibaba International Digital Commerce",
+    # "quick commerce", 淘天): their figures are not ours, but they do not change what the text is about
     (
-        OTHER,
-        re.compile(r"Alibaba International(?: Digital Commerce)?(?: Group)?|阿里(?:巴巴)?国际(?:数字商业)?"),
+        SIBLING,
+        re.compile(
+            r"Alibaba International(?: Digital Commerce)?(?: Group)?|阿里(?:巴巴)?国际(?:数字商业)?|"
+            r"\b(?:Taobao|Tmall|Quark|DingTalk|Youku|Amap|UCWeb|Lazada|AliExpress|Cainiao|AIDC|Freshippo|"
+            r"Sun Art|China E-commerce Group|Local Services Group|Quick Commerce|quick[- ]commerce|"
+            r"instant commerce)\b|"
+            r"淘宝|天猫|夸克|钉钉|优酷|高德|淘天|饿了么|菜鸟|闲鱼|盒马|中国电商集团|本地生活集团|即时零售|闪购|大文娱"
+        ),
     ),
     ("alibaba", re.compile(r"\bAlibaba|阿里巴巴|阿里(?!云)|\bBABA\b")),
     (
@@ -58,17 +68,17 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"Alphabet|"
             r"Gemini|Meta|OpenAI|ChatGPT|DeepSeek|Moonshot|Kimi|Zhipu|MiniMax|JD\.com|Nvidia|Apple|Oracle|"
             r"Salesforce|Anthropic|Claude|Mistral|SenseTime|Xiaomi|Meituan|PDD|Pinduoduo|Kuaishou|"
-            r"Taobao|Tmall|Alipay|Ant Group|Quark|DingTalk|Youku|Amap|UCWeb|Lazada|AliExpress|Cainiao|Llama|"
+            r"Alipay|Ant Group|Llama|Yuanbao|Hunyuan|Wenxiaoyan|ERNIE Bot|Ernie Bot|Qingyan|LingGuang|"
             r"China Mobile|China Telecom|China Unicom|IBM|SAP|Samsung|TikTok|Douyin|WeChat)\b|"
-            r"腾讯|百度|华为|字节|火山引擎|豆包|微软|谷歌|亚马逊|英伟达|苹果|小米|美团|拼多多|快手|淘宝|天猫|支付宝|蚂蚁|"
-            r"夸克|钉钉|优酷|高德|移动云|天翼云|联通云|智谱|月之暗面|深度求索|元宝|淘天|饿了么|菜鸟|闲鱼|盒马"
+            r"腾讯|百度|华为|字节|火山引擎|豆包|微软|谷歌|亚马逊|英伟达|苹果|小米|美团|拼多多|快手|支付宝|蚂蚁|"
+            r"移动云|天翼云|联通云|智谱|月之暗面|深度求索|元宝|灵光|文小言"
         ),
     ),
 ]
 # One pass over a sentence: at each position the first (most specific) alternative wins.
 # The lookahead on first characters lets the engine skip most positions at once (names start with a capital
 # letter or one of these Chinese characters).
-_FIRST_CHARS = "A-Z阿通千云腾百华字火豆微谷亚英苹小美拼快淘天支蚂夸钉优高移联智月深元饿菜闲盒"
+_FIRST_CHARS = "A-Zqi阿通千云腾百华字火豆微谷亚英苹小美拼快淘天支蚂夸钉优高移联智月深元饿菜闲盒中本即闪灵文大"
 _ANY_NAME_RE = re.compile(
     f"(?=[{_FIRST_CHARS}])(?:"
     + "|".join(f"(?P<e{i}>{p.pattern})" for i, (_, p) in enumerate(_PATTERNS))
@@ -88,7 +98,9 @@ _COMPARED_RE = re.compile(
 )
 _APPOSITIVE_RE = re.compile(r",\s*(?:its|their|the|an?)\s[^,]{0,30}$", re.I)
 # "... Llama, which has about 600 million downloads": a relative clause keeps the figure with the rival
-_RELATIVE_RE = re.compile(r"^\s*,?\s*(?:which|that|who)\s+(?:[\w-]+\s+){0,4}$", re.I)
+# (after the company's legal suffix, if any: "Tencent Holdings Ltd., which committed $1.8 billion")
+_SUFFIX = r"(?:\s+(?:Holdings|Group|Inc|Ltd|Limited|Corp|Corporation|Co|Technologies|Technology)\.?)*"
+_RELATIVE_RE = re.compile(rf"^{_SUFFIX}\s*,?\s*(?:which|that|who)\s+(?:[\w-]+\s+){{0,4}}$", re.I)
 _RIVAL_AFTER_RE = re.compile(r"^\s*(?:for|at|by|held by|from)\s+(?:the\s+)?$", re.I)
 _OWNED_RE = re.compile(r"^(?:\s+(?:Cloud|Engine|AI))?(?:\s*(?:[(（:]|\bat\b)\s*|['’]s\s+)$")
 _PRONOUN_RE = re.compile(
@@ -121,6 +133,7 @@ class EntityMention:
     start: int
     end: int
     compared: bool = False  # a rival named only as a yardstick: "overtook Llama", "ahead of AWS"
+    sibling: bool = False  # another business of the watched group ("quick commerce", 淘天)
 
 
 def clean(text: str) -> str:
@@ -147,11 +160,13 @@ def find_entities(text: str) -> list[EntityMention]:
 def _mention(text: str, match: re.Match[str]) -> EntityMention:
     """The entity a name stands for, noting rivals named only for comparison."""
     entity = _GROUP_ENTITY[match.lastgroup or ""]
+    sibling = entity == SIBLING
+    entity = OTHER if sibling else entity
     compared = entity == OTHER and (
         _COMPARED_RE.search(text[max(0, match.start() - COMPARE_REACH) : match.start()])
         or _aside(text, match)
     )
-    return EntityMention(entity, match.start(), match.end(), bool(compared))
+    return EntityMention(entity, match.start(), match.end(), bool(compared), sibling)
 
 
 def _aside(text: str, match: re.Match[str]) -> bool:
@@ -188,13 +203,25 @@ def entity_for(
     The nearest name before it; else the earlier sentences' topic when this one refers back ("the company's");
     else the first name after it ("With 30 million users, Qwen ..."); else the topic.
     """
-    before = [m for m in mentions if m.end <= position and (not m.compared or _owns(m, position, text))]
+    before = [
+        m
+        for m in mentions
+        if m.end <= position
+        and (not m.compared or _owns(m, position, text))
+        and not _elsewhere(m, position, text)
+    ]
     if before:
         return before[-1].entity
     if back and carried is not None:
         return carried
     after = [m for m in mentions if m.start >= position and not m.compared]
     return after[0].entity if after else carried
+
+
+def _elsewhere(mention: EntityMention, position: int, text: str) -> bool:
+    """True for another business of the group named in an earlier clause: it owns only its clause's figures
+    ("losses in quick commerce, but raised its forecast for cloud revenue growth to 38%")."""
+    return mention.sibling and CLAUSE_RE.search(text, mention.end, position) is not None
 
 
 def rival_after(mentions: list[EntityMention], position: int, text: str) -> bool:

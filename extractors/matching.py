@@ -28,6 +28,7 @@ _OPENER_RE = re.compile(
 )
 LEADING_CHARS = 30  # an opening adverbial ("Sequentially,", "在公有云市场，") is short: longer is a clause
 CLAUSE_SCAN = 240  # how far before a far cue its clause may begin (bounds the work per number)
+_DIGIT_RE = re.compile(r"\d")
 _GLOSS_RE = re.compile(r"\s*[—–:]\s|\s+-\s")
 _ASIDE_AFTER_RE = re.compile(r"\s*[(（][^()（）]{0,40}[)）]")
 _AND_RE = re.compile(r"\s(?:and|as well as)\s|[和及]")
@@ -59,9 +60,13 @@ def _windows(text: str, mentions: list[Mention], index: int, reach: int = WIDE_R
     stop = CLAUSE_RE.search(text, aside.end() if aside else mention.end, high)
     after = text[mention.end : stop.start() if stop else high]
     wide = text[max(0, mention.start - reach) : mention.start]
-    # a contrary cue after "and" is another item's ("recognition in 19 languages and speech generation in 10")
+    # a contrary cue after "and" is another item's ("recognition in 19 languages and generation in 10"),
+    # when another figure follows; "$100B in AI and cloud revenue over five years" is one item
     joined = _AND_RE.search(after)
-    reach_after = min(joined.start() if joined else len(after), FORBID_REACH)
+    following_and = mention.end + joined.end() if joined else 0
+    figure_after = _DIGIT_RE.search(text, following_and, following_and + FORBID_REACH) is not None
+    another = joined is not None and figure_after
+    reach_after = min(joined.start() if another and joined else len(after), FORBID_REACH)
     # ... and one before "and" is the previous item's ("2,000万次下载和100,000个衍生模型")
     items = [m.end() for m in _AND_RE.finditer(text, clause_start, mention.start)]
     item_start = max(items, default=clause_start)

@@ -344,6 +344,8 @@ def _from_match(text: str, match: re.Match[str]) -> list[Mention]:
     """One mention, or two for a range."""
     multiplier, scale_word = _scale(match)
     unit = _unit(match)
+    if unit == "count" and _yuan_implied(text, match):
+        unit = "CNY"
     qualifier = _qualifier(text, match.start(), match.end(), match)
     scaled = any(match.group(g) for g in ("cur", "wscale", "lscale", "zscale", "pct", "cur3"))
     numbers = [match.group("num")] + ([match.group("num2")] if match.group("num2") else [])
@@ -371,6 +373,23 @@ def _scale(match: re.Match[str]) -> tuple[int, str | None]:
     if not word:
         return 1, None
     return SCALES[word if word in SCALES else word.lower()], word
+
+
+# Chinese drops 元 where the words around say money: "投入3800亿", "'3年3800亿'的资本开支计划", "营收2364亿"
+_MONEY_BEFORE_RE = re.compile(
+    r"(?:投入|投资|营收|收入|开支|资本开支|资本支出|预算|花费|耗资|砸下?|拿出)\s*(?:了|约|超|超过|逾|达|为|近|共|总计)?\s*$"
+)
+_MONEY_AFTER_RE = re.compile(
+    r"\s*[\"”」』']?\s*的?\s*(?:资本开支|资本支出|投资|投入|开支|预算|营收|收入|资金|计划)"
+)
+
+
+def _yuan_implied(text: str, match: re.Match[str]) -> bool:
+    """True for an amount in 亿 or 万亿 without a currency where the words around it say money."""
+    if match.group("zscale") not in ("亿", "億", "万亿", "萬億", "千亿", "百亿"):
+        return False
+    before = text[max(0, match.start() - 12) : match.start()]
+    return _MONEY_BEFORE_RE.search(before) is not None or _MONEY_AFTER_RE.match(text, match.end()) is not None
 
 
 def _unit(match: re.Match[str]) -> str:

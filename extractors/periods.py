@@ -202,7 +202,7 @@ def _rule(
     """
 
     def register(fn: Resolver) -> Resolver:
-        _RULES.append((re.compile(pattern, re.I), fn, _Traits(fiscal, relative, day)))
+        _RULES.append((re.compile(pattern, re.I | re.ASCII), fn, _Traits(fiscal, relative, day)))
         return fn
 
     return register
@@ -755,13 +755,31 @@ def document_frame(texts: list[str], published: LooseDate | None, fiscal_year_en
         if p.period.granularity == "quarter" and not p.relative and has_ended(p.period, published)
     ]
     if not named:
-        return frame
+        return _preview_frame(texts, frame)
     latest = max(p.period for p in named)
     floor = _latest_reported(published)
     if floor is not None and latest < _quarter_before(floor):
         return frame
     fiscal = any(p.fiscal for p in named if p.period == latest)
     return Frame(published, latest, fiscal_year_end, reported_fiscal=fiscal)
+
+
+# A preview is written before a quarter's results: the quarter it is about is the one just ended
+_PREVIEW_RE = re.compile(
+    r"\bpreview\b|\bahead of (?:its|the|Alibaba's) (?:earnings|results|report)"
+    r"|\bcoming (?:earnings )?report\b"
+    r"|\b(?:is due|is set|will|is expected) to report\b|业绩前瞻|财报前瞻|前瞻|财报前|业绩前|预览",
+    re.IGNORECASE,
+)
+
+
+def _preview_frame(texts: list[str], frame: Frame) -> Frame:
+    """A preview that names no quarter is about the one that ended last (its results not out yet)."""
+    latest = _latest_reported(frame.published)
+    if latest is None or not any(_PREVIEW_RE.search(t) for t in texts):
+        return frame
+    pending = _quarter_after(latest)
+    return replace(frame, reported=pending) if has_ended(pending, frame.published) else frame
 
 
 _WRITTEN_YEAR_RE = re.compile(r"\d{2}|去年|今年|\b(?:last|this|previous|past|latest|most recent)\b", re.I)
