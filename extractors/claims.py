@@ -53,7 +53,8 @@ from extractors.tables import Table, TableReader
 # wording (plain-text tables, the document's time frame, modality, falls, spoken numbers, respectively);
 # claims-6: opening adverbials frame a sentence, "本财年", "今年10月至12月"; claims-7: ASCII word boundaries
 # beside Chinese, the group's other businesses, previews, 亿 without 元, the headline as context.
-EXTRACTOR_VERSION = "claims-7"
+# claims-8: trailing spans ending in a month, "the division", fiscal years through a month, executives.
+EXTRACTOR_VERSION = "claims-8"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range
@@ -85,7 +86,7 @@ _REPORTED_RE = re.compile(
     r"\b(?:reported|posted|rose|grew|jumped|climbed|surged|reached|hit|was|were|has|achieved|recorded|"
     r"generated|"
     r"delivered|saw|had|totaled|totalled|passed|surpassed|exceeded|topped|crossed|said|announced|spent|"
-    r"invested|poured|holds|held|already|currently|stood|stands|"
+    r"invested|poured|deployed|allocated|came to|holds|held|already|currently|stood|stands|"
     # headlines report in the present tense: "Alibaba plans ... as cloud revenue jumps 34%"
     r"rises|grows|jumps|climbs|surges|reaches|hits|tops|passes|crosses|posts|reports|beats|doubles|soars)\b"
     r"|录得|实现|达到了",
@@ -147,6 +148,8 @@ def extract_claims(
         # a rival named only as a yardstick ("more than Llama's") does not become the topic
         # nor does another business of the group ("as 闪购 losses narrow"): the text is still about the group
         lead = next((e.entity for e in entities if not e.compared and not e.sibling), None)
+        if lead is None and recent:
+            lead = referent(text, recent)  # "the company had invested ...": it is the topic again
         topic, topic_age = (lead, 0) if lead else (topic, topic_age + 1)
         principal = principal or next((e.entity for e in entities if e.entity != OTHER), None)
         recent.update((kind, e.entity) for e in entities for kind in KINDS.get(e.entity, ()))

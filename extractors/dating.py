@@ -19,7 +19,8 @@ from extractors.sentences import CLAUSE_RE
 # "rose 26% to RMB 33.6 billion in the June quarter": a growth rate and its amount share the period
 # (also across a period and a qualifier: "rose 34% in the September quarter to roughly RMB39.8 billion")
 _PAIR_RE = re.compile(
-    r"^\s*(?:year[- ]over[- ]year|year[- ]on[- ]year|yoy|y/y)?\s*(?:(?:in|for|during)\s+[\w' -]{2,40}?\s+)?"
+    r"^\s*(?:year[- ]over[- ]year|year[- ]on[- ]year|yoy|y/y|from a year (?:earlier|ago|before))?\s*"
+    r"(?:(?:in|for|during)\s+[\w' -]{2,40}?\s+)?"
     r"(?:to|at|reaching)\s*(?:about|roughly|around|approximately|approx\.|nearly|some|an estimated)?\s*$"
     r"|^\s*(?:同比)?(?:增长|上涨|提升)?\s*(?:至|到|达)\s*$"
     # "收入398亿元，同比增长34%", "RMB39.8 billion, up 34%", "43.3 billion yuan, an increase of 36%"

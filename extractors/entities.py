@@ -60,7 +60,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"淘宝|天猫|夸克|钉钉|优酷|高德|淘天|饿了么|菜鸟|闲鱼|盒马|中国电商集团|本地生活集团|即时零售|闪购|大文娱"
         ),
     ),
-    ("alibaba", re.compile(r"\bAlibaba|阿里巴巴|阿里(?!云)|\bBABA\b")),
+    # and its chief executives speak for it
+    (
+        "alibaba",
+        re.compile(r"\bAlibaba|阿里巴巴|阿里(?!云)|\bBABA\b|Eddie Wu|Joe Tsai|Toby Xu|吴泳铭|蔡崇信|徐宏"),
+    ),
     (
         OTHER,
         re.compile(
@@ -105,7 +109,8 @@ _RIVAL_AFTER_RE = re.compile(r"^\s*(?:for|at|by|held by|from)\s+(?:the\s+)?$", r
 _OWNED_RE = re.compile(r"^(?:\s+(?:Cloud|Engine|AI))?(?:\s*(?:[(（:]|\bat\b)\s*|['’]s\s+)$")
 _PRONOUN_RE = re.compile(
     r"\b(?:it|its|we|our|the company|the firm|the group|the e-commerce giant|the tech giant|management|"
-    r"the cloud unit|the unit|the model|the models|the series|the family)\b|该公司|公司|其|集团|我们|管理层",
+    r"the cloud unit|the unit|the division|the segment|the arm|the cloud business|the model|the models|"
+    r"the series|the family)\b|该公司|公司|其|集团|我们|管理层|该部门|该分部",
     re.I,
 )
 # A definite description names the kind of thing it refers back to: the latest entity of that kind.
@@ -215,7 +220,14 @@ def entity_for(
     if back and carried is not None:
         return carried
     after = [m for m in mentions if m.start >= position and not m.compared]
+    after = [m for m in after if not _rival_beyond(m, position, text)]
     return after[0].entity if after else carried
+
+
+def _rival_beyond(mention: EntityMention, position: int, text: str) -> bool:
+    """A rival named after a figure, in a later clause: it does not own the figure ("用户数已超过1亿，正面迎战
+    字节跳动的豆包"); a watched name there does ("booked 43.3 billion yuan, Alibaba Cloud said")."""
+    return mention.entity == OTHER and CLAUSE_RE.search(text, position, mention.start) is not None
 
 
 def _elsewhere(mention: EntityMention, position: int, text: str) -> bool:

@@ -237,7 +237,12 @@ def _year_possessive(m: re.Match[str], frame: Frame) -> Period | None:
     return Period.quarter(int(m["year"]), _ORDINAL_Q[m["ord"].lower()])
 
 
-@_rule(rf"\b(?:fiscal\s+)?year\s+end(?:ed|ing)\s+(?:on\s+)?{_MONTH}\s+\d{{1,2}},?\s+(?:19|20)\d{{2}}")
+@_rule(
+    rf"\b(?:fiscal\s+)?year\s+end(?:ed|ing)\s+(?:on\s+)?{_MONTH}\s+\d{{1,2}},?\s+(?:19|20)\d{{2}}"
+    rf"|\b(?:full\s+)?fiscal\s+year\s+(?:through|to|ended|ending)\s+(?:the\s+end\s+of\s+)?"
+    rf"{_MONTH.replace('month', 'month2')}"
+    rf"(?:\s+\d{{1,2}})?(?:,?\s+(?:19|20)\d{{2}})?"
+)
 def _fiscal_year_ended(m: re.Match[str], frame: Frame) -> Period | None:
     return NO_PERIOD  # Alibaba's fiscal year is no calendar period
 
@@ -790,7 +795,10 @@ _WRITTEN_YEAR_RE = re.compile(r"\d{2}|去年|今年|\b(?:last|this|previous|past
 _TRAILING_RE = re.compile(
     r"\b(?:the\s+)?(?:past|last|trailing|previous)\s+(?:four|4|twelve|12|three|3|six|6)\s+"
     r"(?:quarters|months)\b"
-    r"|\btrailing\s+(?:twelve|12)[\s-]months?\b|过去\s*(?:四|4|十二|12)\s*个?\s*(?:季度?|月)|近(?:四|4)个季度",
+    r"|\btrailing\s+(?:twelve|12)[\s-]months?\b|过去\s*(?:四|4|十二|12)\s*个?\s*(?:季度?|月)|近(?:四|4)个季度"
+    # "the four quarters through June", "the 12 months to September 2026": a span that ends in a month
+    rf"|\b(?:the\s+)?(?:four|4|twelve|12)\s+(?:quarters|months)\s+(?:through|to|ended|ending)\s+"
+    rf"(?:the\s+end\s+of\s+)?{_MONTH}(?:\s+\d{{1,2}})?(?:,?\s+(?:19|20)\d{{2}})?",
     re.IGNORECASE,
 )
 
