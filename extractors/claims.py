@@ -54,7 +54,8 @@ from extractors.tables import Table, TableReader
 # claims-6: opening adverbials frame a sentence, "本财年", "今年10月至12月"; claims-7: ASCII word boundaries
 # beside Chinese, the group's other businesses, previews, 亿 without 元, the headline as context.
 # claims-8: trailing spans ending in a month, "the division", fiscal years through a month, executives.
-EXTRACTOR_VERSION = "claims-8"
+# claims-9: rivals named as yardsticks, 330多亿, CIG, signed growth in lists, price-target upsides.
+EXTRACTOR_VERSION = "claims-9"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range
@@ -62,7 +63,10 @@ SETTLED_DAYS = 90  # results for a period are out within three months; previews 
 _FORECAST_RE = re.compile(
     r"\b(?:project(?:s|ed|ing|ion|ions)?|forecasts?|forecasting|expects?|expecting|expected to|"
     r"(?<!beat )(?<!beats )(?<!topped )(?<!missed )(?<!exceeded )expectations?|"
-    r"could|would|will|should|likely to|(?-i:may|might)|sees|(?:analysts?|we|they|investors) see|"
+    # "sees" a figure ahead, not "sees a 34% surge" it had (is_projection still catches a future period)
+    r"could|would|will|should|likely to|(?-i:may|might)|"
+    r"sees(?!\s+(?:an?\s+)?\S+\s+(?:surge|jump|rise|gain|increase|growth|decline|drop|fall))|"
+    r"(?:analysts?|we|they|investors) see|"
     r"aims?|aiming|plans?|planned|"
     r"planning|targets?|targeting|goals?|"
     r"objective|"

@@ -24,7 +24,7 @@ _PAIR_RE = re.compile(
     r"(?:to|at|reaching)\s*(?:about|roughly|around|approximately|approx\.|nearly|some|an estimated)?\s*$"
     r"|^\s*(?:同比)?(?:增长|上涨|提升)?\s*(?:至|到|达)\s*$"
     # "收入398亿元，同比增长34%", "RMB39.8 billion, up 34%", "43.3 billion yuan, an increase of 36%"
-    r"|^\s*[，,]?\s*(?:同比|按年)(?:增长|上升|上涨|增加|下降|下滑|减少|升|增|跌)了?\s*$"
+    r"|^\s*[，,]?\s*(?:同比|按年|年)(?:增长|上升|上涨|增加|下降|下滑|减少|升|增|跌|减)了?\s*$"
     r"|^\s*[(（]\s*$"  # "+3% (RMB 28.1B)": an amount in brackets right after its growth
     r"|^\s*(?:(?:in|for|during)\s+[\w' -]{2,40}?)?\s*,?\s*(?:up|down)\s*$"
     r"|^\s*(?:(?:in|for|during)\s+[\w' -]{2,40}?)?\s*,\s*(?:an?\s+)?"

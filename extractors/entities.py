@@ -41,7 +41,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "alibaba_cloud",
         re.compile(
-            r"Alibaba\s*Cloud|Aliyun|阿里云|Cloud Intelligence(?: Group)?|云智能集团|"
+            r"Alibaba\s*Cloud|Aliyun|阿里云|Cloud Intelligence(?: Group)?|云智能集团|\bCIG\b|"
             r"Alibaba(?:'s|’s) cloud (?:computing )?(?:division|unit|arm|business|segment)|"
             r"Alibaba(?:'s|’s) cloud intelligence(?: group| unit)?|"
             r"阿里巴巴云"
@@ -72,9 +72,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"Alphabet|"
             r"Gemini|Meta|OpenAI|ChatGPT|DeepSeek|Moonshot|Kimi|Zhipu|MiniMax|JD\.com|Nvidia|Apple|Oracle|"
             r"Salesforce|Anthropic|Claude|Mistral|SenseTime|Xiaomi|Meituan|PDD|Pinduoduo|Kuaishou|"
-            r"Alipay|Ant Group|Llama|Yuanbao|Hunyuan|Wenxiaoyan|ERNIE Bot|Ernie Bot|Qingyan|LingGuang|"
+            r"Alipay|Ant Group|Llama|Yuanbao|Hunyuan|Wenxiaoyan|Wenxin|ERNIE|Ernie Bot|Qingyan|LingGuang|"
             r"China Mobile|China Telecom|China Unicom|IBM|SAP|Samsung|TikTok|Douyin|WeChat)\b|"
-            r"腾讯|百度|华为|字节|火山引擎|豆包|微软|谷歌|亚马逊|英伟达|苹果|小米|美团|拼多多|快手|支付宝|蚂蚁|"
+            r"腾讯|百度|华为|字节|火山引擎|豆包|微软|谷歌|亚马逊|英伟达|苹果|小米|美团|拼多多|快手|支付宝|蚂蚁|文心|"
             r"移动云|天翼云|联通云|智谱|月之暗面|深度求索|元宝|灵光|文小言"
         ),
     ),
@@ -86,7 +86,8 @@ _FIRST_CHARS = "A-Zqi阿通千云腾百华字火豆微谷亚英苹小美拼快�
 _ANY_NAME_RE = re.compile(
     f"(?=[{_FIRST_CHARS}])(?:"
     + "|".join(f"(?P<e{i}>{p.pattern})" for i, (_, p) in enumerate(_PATTERNS))
-    + ")"
+    + ")",
+    re.ASCII,  # \b between 收 and CIG: Chinese characters are no word characters for a Latin name
 )
 _GROUP_ENTITY = {f"e{i}": entity for i, (entity, _) in enumerate(_PATTERNS)}
 # "the Hangzhou-based parent" of the cloud unit is the group: it takes the figures of its own clause
@@ -96,7 +97,11 @@ _APP_RE = re.compile(r"\b(?:the|its) (?:AI )?app\b|该应用|这款应用")
 _COMPARED_RE = re.compile(
     r"(?:\bthan|\bovertak\w*|\bovertook|\bsurpass\w*|\bbeat\w*|\boutperform\w*|\blike|\bsuch as|"
     r"\bincluding|\bversus|\bvs\.?|\bcompared (?:with|to)|\bahead of|\bbehind|\bover|"
-    r"超过|超越|击败|领先|包括)"
+    # a rival named as what the product competes with: "meant to rival OpenAI's ChatGPT", "an answer to"
+    # (as a verb only: "Rival Tencent said" names the subject)
+    r"\bto rival|\brival(?:l?ing|l?ed)|\bcompet(?:es?|ed|ing) (?:with|against)|\bcompetitor to|\banswer to|"
+    r"\bchallenger to|\balternative to|"
+    r"超过|超越|击败|领先|包括|对标|比肩|媲美|挑战)"
     r"(?:\s+(?:the|its|rivals?|competitors?|peers?|(?-i:[A-Z][\w.]*)(?:'s|’s|'|’)?))*\s*$",
     re.IGNORECASE,
 )

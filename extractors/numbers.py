@@ -16,6 +16,7 @@ _NUMBER_RE = re.compile(
     # "$44–50 trillion", "35-40%", "10 to 12 million"; not "2025 to RMB39.8 billion" (a year, then an amount)
     rf"(?:(?P<range>\s?(?:-|–|—|~)\s?(?:US\$|\$|RMB ?|¥)?|\sto\s)(?P<num2>{_DIGITS}))?"
     r"(?P<plus>\+)?"
+    r"(?P<more>多|余)?"  # "330多亿": over 33 billion
     r"(?:(?P<wscale>[\s-]?(?i:trillion|billion|million|thousand|trln|tn|bln|bn|mn|mln)\b)"
     r"|(?P<lscale>[kKmMbBT])(?![A-Za-z0-9])"
     r"|\s?(?P<zscale>万亿|千亿|百亿|十亿|亿|萬億|萬|億|万|千(?![万亿]))"  # Taiwan press: "10 億次"
@@ -405,7 +406,7 @@ def _unit(match: re.Match[str]) -> str:
 
 def _qualifier(text: str, start: int, end: int, match: re.Match[str] | None = None) -> Qualifier:
     """How the stated figure relates to the true one, from the words around it."""
-    if match is not None and (match.group("plus") or match.group("plus2")):
+    if match is not None and (match.group("plus") or match.group("plus2") or match.group("more")):
         return Qualifier.OVER
     before, after = text[max(0, start - 24) : start], text[end : end + 12]
     found = _QUALIFIER_BEFORE_RE.search(before)

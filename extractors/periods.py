@@ -248,7 +248,8 @@ def _fiscal_year_ended(m: re.Match[str], frame: Frame) -> Period | None:
 
 
 @_rule(
-    r"截至(?:(?P<year>20\d{2})\s*年\s*)?(?P<month>1[0-2]|0?[1-9])\s*月\s*(?:\d{1,2}\s*日|底|末)?\s*止?的?\s*"
+    r"截至(?:(?P<year>20\d{2})\s*年\s*|(?P<rel>今年|去年))?(?P<month>1[0-2]|0?[1-9])\s*月\s*"
+    r"(?:\d{1,2}\s*日|底|末)?\s*止?的?\s*"
     r"(?:季度|三个月|第.季度)"
 )
 def _quarter_ended_zh(m: re.Match[str], frame: Frame) -> Period | None:
@@ -259,6 +260,8 @@ def _quarter_ended_zh(m: re.Match[str], frame: Frame) -> Period | None:
         return Period.quarter(int(m["year"]), quarter)
     if ref is None:
         return None
+    if m["rel"]:  # "截至今年6月30日止的季度"
+        return Period.quarter(ref.day.year - (m["rel"] == "去年"), quarter)
     this_year = Period.quarter(ref.day.year, quarter)
     return this_year if this_year.end <= ref.day else Period.quarter(ref.day.year - 1, quarter)
 

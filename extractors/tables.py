@@ -70,7 +70,7 @@ _BULLET = r"^\s*(?:[-•*·▪]\s+)?"
 _COMPACT_ROW_RE = re.compile(rf"{_BULLET}(?P<label>{_PERIOD_LABEL})(?:\s*[:：]\s*|\s+)(?P<value>\S.*)$", re.I)
 _LABELLED_ROW_RE = re.compile(
     rf"{_BULLET}(?P<label>[^\d|:：\n]{{2,60}}?)"
-    r"(?:\s*(?:\.{3,}|…{2,}|·{3,}|_{3,})\s*|\s*[:：]\s*|\t+\s*|\s{2,})(?P<value>\S.*)$"
+    r"(?:\s*(?:\.{3,}|…{2,}|·{3,}|_{3,})\s*|\s*[:：]\s*|\t+\s*|\s{2,}|\s(?=[+\-−]\d))(?P<value>\S.*)$"
 )
 # What may sit beside the numbers in a row's figures: units, scales, currencies, signs and comparisons.
 _FIGURE_WORDS_RE = re.compile(
