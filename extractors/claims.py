@@ -55,7 +55,8 @@ from extractors.tables import Table, TableReader
 # beside Chinese, the group's other businesses, previews, 亿 without 元, the headline as context.
 # claims-8: trailing spans ending in a month, "the division", fiscal years through a month, executives.
 # claims-9: rivals named as yardsticks, 330多亿, CIG, signed growth in lists, price-target upsides.
-EXTRACTOR_VERSION = "claims-9"
+# claims-10: a comparison leans on the sentence before ("That compared with"), 将实现, "sees a 34% surge".
+EXTRACTOR_VERSION = "claims-10"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range
@@ -93,7 +94,7 @@ _REPORTED_RE = re.compile(
     r"invested|poured|deployed|allocated|came to|holds|held|already|currently|stood|stands|"
     # headlines report in the present tense: "Alibaba plans ... as cloud revenue jumps 34%"
     r"rises|grows|jumps|climbs|surges|reaches|hits|tops|passes|crosses|posts|reports|beats|doubles|soars)\b"
-    r"|录得|实现|达到了",
+    r"|录得|(?<![将会望可能])实现|达到了",
     re.IGNORECASE,
 )
 _EQUIVALENT_RE = re.compile(
@@ -139,13 +140,14 @@ def extract_claims(
             carried = None if named else (referent(text, recent) if recent else None) or fresh or principal
             before = previous.text if previous and previous.paragraph == sentence.paragraph else ""
             before = f"{before} {headline}"  # what the article is about sets the context of each sentence
+            lead = _leaned_on(sentence, previous) if not table else ""
             for view in table.views() if table else (None,):
                 # each figure cell of a table row is read against its own column and the row's label only
-                view_text = clean(view.prefix + view.row) if view else text
+                view_text = clean(view.prefix + view.row) if view else clean(lead) + text
                 reading = _Reading(
-                    document, sentence, view_text, catalog, frame, view, principal, clean(before), trace
+                    document, sentence, view_text, catalog, frame, view, principal, clean(before), trace, lead
                 )
-                view_entities = find_entities(view_text) if view else entities
+                view_entities = find_entities(view_text) if view or lead else entities
                 claims.extend(_sentence_claims(reading, view_entities, carried))
         if trace is not None:
             _trace_furniture(trace, sentence)
@@ -159,6 +161,22 @@ def extract_claims(
         recent.update((kind, e.entity) for e in entities for kind in KINDS.get(e.entity, ()))
         previous = sentence
     return _body_over_headline(_dedupe(claims), headline_end)
+
+
+# "That compared with 36% growth in the previous quarter.", "This compares with ...", "相比之下，上季度...":
+# a sentence that only sets its figure against the one before says nothing of what it measures
+_ANAPHORIC_RE = re.compile(
+    r"^\s*(?:That|This|It|Which)\s+(?:compares|compared|was|is)\s+(?:with|to|against|up from|down from)\b"
+    r"|^\s*(?:相比之下|相较之下|对比之下)",
+    re.IGNORECASE,
+)
+
+
+def _leaned_on(sentence: Sentence, previous: Sentence | None) -> str:
+    """The previous sentence of the paragraph, when this one only compares with it ("" otherwise)."""
+    if previous is None or previous.paragraph != sentence.paragraph or not _ANAPHORIC_RE.match(sentence.text):
+        return ""
+    return previous.text + " :: "
 
 
 def _frame(document: Document, sentences: list[Sentence], catalog: Catalog) -> Frame:
@@ -188,10 +206,12 @@ class _Reading:
     previous: str = ""  # the sentence before in the paragraph, and the headline: context a sentence leans on
     trace: Trace | None = None  # where decisions are recorded, for `extract --explain`
 
+    lead: str = ""  # the sentence an anaphoric one leans on ("That compared with 36% ..."), read before it
+
     @property
     def skip(self) -> int:
-        """Characters of table caption and header before the sentence itself."""
-        return len(self.table.prefix) if self.table else 0
+        """Characters of table caption and header, or of the leaned-on sentence, before the sentence."""
+        return len(self.table.prefix) if self.table else len(self.lead)
 
 
 _DIGIT_RE = re.compile(r"\d")
@@ -580,6 +600,9 @@ _EXPECTED_VALUE_RE = re.compile(
 
 
 _KEPT_BEFORE_RE = re.compile(r"维持[^，。；]{0,30}$")
+_SEEN_CHANGE_RE = re.compile(
+    r"\s*(?:\S+\s+)?(?:surge|jump|rise|gain|increase|growth|decline|drop|fall)\b", re.IGNORECASE
+)
 
 
 def _is_forecast(text: str, mention: Mention) -> bool:
@@ -599,6 +622,8 @@ def _is_forecast(text: str, mention: Mention) -> bool:
     cues = list(_FORECAST_RE.finditer(before))
     if not cues:
         return False
+    if cues[-1].group().lower() == "sees" and _SEEN_CHANGE_RE.match(text, mention.end):
+        return False  # "Alibaba sees 34% surge in cloud revenue": a change it had
     return _REPORTED_RE.search(before[cues[-1].end() :]) is None
 
 

@@ -16,7 +16,7 @@ _NUMBER_RE = re.compile(
     # "$44–50 trillion", "35-40%", "10 to 12 million"; not "2025 to RMB39.8 billion" (a year, then an amount)
     rf"(?:(?P<range>\s?(?:-|–|—|~)\s?(?:US\$|\$|RMB ?|¥)?|\sto\s)(?P<num2>{_DIGITS}))?"
     r"(?P<plus>\+)?"
-    r"(?P<more>多|余)?"  # "330多亿": over 33 billion
+    r"(?:\s?(?P<more>多|余))?"  # "330多亿", "330 多億": over 33 billion
     r"(?:(?P<wscale>[\s-]?(?i:trillion|billion|million|thousand|trln|tn|bln|bn|mn|mln)\b)"
     r"|(?P<lscale>[kKmMbBT])(?![A-Za-z0-9])"
     r"|\s?(?P<zscale>万亿|千亿|百亿|十亿|亿|萬億|萬|億|万|千(?![万亿]))"  # Taiwan press: "10 億次"
