@@ -146,15 +146,15 @@ def _in_range(rule: MatchRule, value: Decimal | None) -> bool:
 
 def _fit(rule: MatchRule, window: _Window, text: str, entity: str) -> int | None:
     """How far the farthest required cue sits from the number, or None when a cue is missing or vetoed."""
-    # searched in place, so a lookbehind sees the words before a span ("Cloud Intelligence Group revenue")
-    if any(p.search(text, start, end) for p in rule.forbid for start, end in window.veto):
-        return None
     worst, reach = 0, 0
     for pattern, implied in zip(rule.near, rule.implied, strict=True):
         found = (0, 0) if entity in implied else _cue_distance(pattern, window)
         if found is None:
-            return None
+            return None  # (cues first: most rules miss one, and then no contrary cue need be looked for)
         worst, reach = max(worst, found[0]), max(reach, found[1])
+    # searched in place, so a lookbehind sees the words before a span ("Cloud Intelligence Group revenue")
+    if any(p.search(text, start, end) for p in rule.forbid for start, end in window.veto):
+        return None
     if reach and _vetoed_back_to(rule, text, window.at - reach, window.at):
         return None  # "Adjusted EBITA of Cloud Intelligence Group increased 33% to RMB2.3 billion"
     return worst
