@@ -12,7 +12,7 @@ import yaml
 
 from core.errors import ConfigError
 from core.types import Metric, MetricKind
-from extractors.periods import CALENDAR_YEAR_END_MONTH
+from extractors.lexicon import DEFAULT_LEXICON, Lexicon, build, merge, parse_entries
 
 DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "data" / "metrics.yaml"
 
@@ -36,15 +36,15 @@ class MatchRule:
 
 @dataclass(frozen=True)
 class Catalog:
-    """The tracked metrics and their match rules, keyed by metric id (in file order)."""
+    """The tracked metrics and their match rules by metric id (in file order), and the entity lexicon."""
 
     metrics: dict[str, Metric]
     rules: dict[str, MatchRule] = field(default_factory=dict)
-    fiscal_year_end: dict[str, int] = field(default_factory=dict)  # entity -> month its fiscal year ends
+    lexicon: Lexicon = field(default_factory=lambda: _bundled_lexicon())
 
     def fiscal_year_end_of(self, entity: str | None) -> int:
-        """The month an entity's fiscal year ends (12: the calendar year, when the catalog gives none)."""
-        return self.fiscal_year_end.get(entity or "", CALENDAR_YEAR_END_MONTH)
+        """The month an entity's fiscal year ends (12: the calendar year, when the lexicon gives none)."""
+        return self.lexicon.fiscal_year_end(entity)
 
     def get(self, metric_id: str) -> Metric:
         """The metric with this id; ConfigError when the catalog has none."""
@@ -54,40 +54,86 @@ class Catalog:
             raise ConfigError(f"metric catalog: no metric {metric_id!r}") from None
 
 
-def load_catalog(path: Path | None = None) -> Catalog:
-    """Load a catalog file (default: the bundled data/metrics.yaml); cached per path."""
-    return _load(Path(path or DEFAULT_CATALOG).resolve())
+def load_catalog(path: Path | None = None, user: Path | None = None) -> Catalog:
+    """The bundled catalog (data/metrics.yaml and data/entities.yaml), or ``path``, with a user catalog's
+    entities and metrics added or overriding (``user``, the config's `catalog`); cached per pair of paths."""
+    return _load(Path(path or DEFAULT_CATALOG).resolve(), Path(user).resolve() if user else None)
 
 
 @lru_cache(maxsize=8)
-def _load(path: Path) -> Catalog:
-    """Parse and validate one catalog file."""
+def _load(path: Path, user: Path | None) -> Catalog:
+    """Parse and validate the catalog files."""
+    raw = _read(path)
+    entries = parse_entries(DEFAULT_LEXICON, _read(DEFAULT_LEXICON).get("entities"))
+    metrics_raw = _metrics_mapping(path, raw)
+    if user is not None:
+        extra = _read(user)
+        _only_keys(user, extra, {"entities", "metrics"})
+        entries = merge(entries, parse_entries(user, extra.get("entities") or []))
+        metrics_raw = {**metrics_raw, **_metrics_mapping(user, extra, required=False)}
+    lexicon = build(entries)
+    users = set(_read(user).get("metrics") or {}) if user is not None else set()
+    metrics, rules = {}, {}
+    for metric_id, entry in metrics_raw.items():
+        source = user if user is not None and metric_id in users else path
+        metrics[metric_id], rules[metric_id] = _entry(source, metric_id, entry, lexicon.watched)
+    return Catalog(metrics, rules, lexicon)
+
+
+def default_lexicon() -> Lexicon:
+    """The bundled entity lexicon (data/entities.yaml)."""
+    return _bundled_lexicon()
+
+
+@lru_cache(maxsize=1)
+def _bundled_lexicon() -> Lexicon:
+    """The bundled entity lexicon alone."""
+    return build(parse_entries(DEFAULT_LEXICON, _read(DEFAULT_LEXICON).get("entities")))
+
+
+def _read(path: Path) -> dict:
+    """A YAML file's top-level mapping; ConfigError naming the file when it cannot be read."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the metric catalog ({exc})") from None
-    entries = (raw or {}).get("metrics") if isinstance(raw, dict) else None
-    if not isinstance(entries, dict) or not entries:
-        raise ConfigError(f"{path}: key 'metrics': expected a mapping of metric ids")
-    metrics, rules = {}, {}
-    for metric_id, entry in entries.items():
-        metrics[metric_id], rules[metric_id] = _entry(path, metric_id, entry)
-    return Catalog(metrics, rules, _fiscal_calendars(path, raw.get("fiscal_year_end") or {}))
-
-
-def _fiscal_calendars(path: Path, raw: object) -> dict[str, int]:
-    """Entity -> the month its fiscal year ends; ConfigError naming the key when one is not a month."""
+        raise ConfigError(f"{path}: cannot read the catalog ({str(exc).splitlines()[0]})") from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: key 'fiscal_year_end': expected a mapping of entity ids to months")
-    for entity, month in raw.items():
-        if not isinstance(month, int) or not 1 <= month <= 12:
-            problem = f"expected a month number 1-12, got {month!r}"
-            raise ConfigError(f"{path}: fiscal_year_end.{entity}: {problem}")
-    return dict(raw)
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return raw
 
 
-def _entry(path: Path, metric_id: str, entry: dict) -> tuple[Metric, MatchRule]:
-    """One metric and its rule; ConfigError naming the key when it is malformed."""
+def _only_keys(path: Path, raw: dict, known: set[str]) -> None:
+    """ConfigError naming the first key that is not a known one."""
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+
+
+def _metrics_mapping(path: Path, raw: dict, required: bool = True) -> dict:
+    """The `metrics` mapping of a catalog file."""
+    _only_keys(path, raw, {"metrics", "money", "entities"})
+    entries = raw.get("metrics")
+    if entries is None and not required:
+        return {}
+    if not isinstance(entries, dict) or not entries:
+        raise ConfigError(f"{path}: metrics: expected a mapping of metric ids")
+    return entries
+
+
+_METRIC_KEYS = frozenset(
+    {"entity", "unit", "kind", "says", "label", "about", "units", "near", "context", "forbid", "streak",
+     "signed", "least", "most"}
+)  # fmt: skip
+
+
+def _entry(path: Path, metric_id: str, entry: object, watched: frozenset[str]) -> tuple[Metric, MatchRule]:
+    """One metric and its rule; ConfigError naming the file, the key and the problem when it is malformed."""
+    where = f"{path}: metrics.{metric_id}"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping")
+    unknown = sorted(set(entry) - _METRIC_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}")
     try:
         metric = Metric(
             id=metric_id,
@@ -100,26 +146,36 @@ def _entry(path: Path, metric_id: str, entry: dict) -> tuple[Metric, MatchRule]:
         rule = MatchRule(
             about=frozenset(entry.get("about") or [metric.entity]),
             units=frozenset(entry.get("units") or [metric.unit]),
-            near=_compile([_cue(item) for item in entry["near"]]),
+            near=tuple(_pattern(f"{where}.near[{i}]", _cue(item)) for i, item in enumerate(entry["near"])),
             implied=tuple(_implied_by(item) for item in entry["near"]),
-            context=_compile(entry.get("context") or []),
-            forbid=_compile(entry.get("forbid") or []),
+            context=_patterns(f"{where}.context", entry.get("context") or []),
+            forbid=_patterns(f"{where}.forbid", entry.get("forbid") or []),
             streak=bool(entry.get("streak", False)),
             signed=bool(entry.get("signed", False)),
             least=_bound(entry.get("least")),
             most=_bound(entry.get("most")),
         )
-    except (KeyError, TypeError, ValueError, re.error) as exc:
-        raise ConfigError(f"{path}: metrics.{metric_id}: {exc}") from None
+    except KeyError as exc:
+        raise ConfigError(f"{where}: missing key {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    _known_entities(where, {metric.entity, *rule.about, *(e for i in rule.implied for e in i)}, watched)
     return metric, rule
 
 
-def _cue(item: str | dict) -> str:
+def _known_entities(where: str, ids: set[str], watched: frozenset[str]) -> None:
+    """ConfigError naming an entity id that the lexicon does not watch."""
+    unknown = sorted(ids - watched)
+    if unknown:
+        raise ConfigError(f"{where}: unknown entity {unknown[0]!r} (watched: {', '.join(sorted(watched))})")
+
+
+def _cue(item: str | list | dict) -> str | list:
     """A `near` item's pattern: the item itself, or its `cue` key."""
     return item["cue"] if isinstance(item, dict) else item
 
 
-def _implied_by(item: str | dict) -> frozenset[str]:
+def _implied_by(item: str | list | dict) -> frozenset[str]:
     """The entities that satisfy a `near` item without its words being written."""
     return frozenset(item.get("implied_by") or []) if isinstance(item, dict) else frozenset()
 
@@ -129,6 +185,18 @@ def _bound(value: object) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def _compile(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
-    """Case-insensitive regexes."""
-    return tuple(re.compile(p, re.IGNORECASE | re.ASCII) for p in patterns)  # \\b between 的 and MAU
+def _patterns(where: str, items: list) -> tuple[re.Pattern[str], ...]:
+    """Each item a pattern (an item that is a list: its alternatives)."""
+    return tuple(_pattern(f"{where}[{i}]", item) for i, item in enumerate(items))
+
+
+def _pattern(where: str, item: str | list) -> re.Pattern[str]:
+    """A case-insensitive regex from a string or a list of alternatives; ConfigError naming a bad one."""
+    alternatives = item if isinstance(item, list) else [item]
+    for alternative in alternatives:
+        try:
+            re.compile(alternative)
+        except (re.error, TypeError) as exc:
+            raise ConfigError(f"{where}: {alternative!r} is no regular expression ({exc})") from None
+    # ASCII: \b between 的 and MAU (Chinese characters are no word characters for a Latin cue)
+    return re.compile("|".join(alternatives), re.IGNORECASE | re.ASCII)

@@ -20,7 +20,6 @@ from core.types import Claim, Document, MetricKind
 from extractors.catalog import Catalog, load_catalog
 from extractors.dating import is_projection, owns_period, period_for, respective, row_periods, settled
 from extractors.entities import (
-    KINDS,
     OTHER,
     EntityMention,
     clean,
@@ -127,11 +126,11 @@ def extract_claims(
     frame = _frame(document, sentences, catalog)
     headline_end = _headline_end(sentences)
     headline = sentences[0].text if headline_end else ""
-    tables = TableReader([s.text for s in sentences])
+    tables = TableReader([s.text for s in sentences], catalog.lexicon)
     for index, sentence in enumerate(sentences):
         table = tables.read(sentence.text, index)
         text = clean((table.prefix if table else "") + sentence.text)
-        entities = find_entities(text)
+        entities = find_entities(text, catalog.lexicon)
         if _DIGIT_RE.search(sentence.text) or _has_spelled(text):  # cleaned: "連續" reads as "连续"
             # a table row is about its own label, never the row above it
             fresh = topic if topic_age <= TOPIC_REACH else None
@@ -147,7 +146,7 @@ def extract_claims(
                 reading = _Reading(
                     document, sentence, view_text, catalog, frame, view, principal, clean(before), trace, lead
                 )
-                view_entities = find_entities(view_text) if view or lead else entities
+                view_entities = find_entities(view_text, catalog.lexicon) if view or lead else entities
                 claims.extend(_sentence_claims(reading, view_entities, carried))
         if trace is not None:
             _trace_furniture(trace, sentence)
@@ -158,7 +157,7 @@ def extract_claims(
             lead = referent(text, recent)  # "the company had invested ...": it is the topic again
         topic, topic_age = (lead, 0) if lead else (topic, topic_age + 1)
         principal = principal or next((e.entity for e in entities if e.entity != OTHER), None)
-        recent.update((kind, e.entity) for e in entities for kind in KINDS.get(e.entity, ()))
+        recent.update((kind, e.entity) for e in entities for kind in catalog.lexicon.kinds(e.entity))
         previous = sentence
     return _body_over_headline(_dedupe(claims), headline_end)
 
@@ -182,7 +181,8 @@ def _leaned_on(sentence: Sentence, previous: Sentence | None) -> str:
 def _frame(document: Document, sentences: list[Sentence], catalog: Catalog) -> Frame:
     """The document's time frame, on the fiscal calendar of the first watched entity it names."""
     texts = [clean(s.text) for s in sentences]
-    first = next((e.entity for t in texts for e in find_entities(t) if e.entity != OTHER), None)
+    named = (e.entity for t in texts for e in find_entities(t, catalog.lexicon) if e.entity != OTHER)
+    first = next(named, None)
     return document_frame(texts, document.published, catalog.fiscal_year_end_of(first))
 
 

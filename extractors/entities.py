@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from extractors.catalog import default_lexicon
+from extractors.lexicon import Lexicon
 from extractors.sentences import CLAUSE_RE
 
-OTHER = "other"  # a company or product that is not watched: numbers next to it are not ours
-SIBLING = "sibling"  # another business of the watched group: read as OTHER, but it leaves the topic alone
+OTHER = "other"  # a company or product that is not watched (a rival or a sibling business): not ours
 COMPARE_REACH = 40  # chars before a rival's name that may hold "overtaken", "ahead of" and a long name
 # Ticker tags glued to names on finance pages: "AlibabaBABA-- Cloud", "JefferiesJEF--", "(NYSE:BABA)".
 _TICKER_RE = re.compile(
@@ -28,68 +29,6 @@ _SIMPLE = (
 )
 _SIMPLIFIED = str.maketrans(_TRADITIONAL, _SIMPLE)
 _TRADITIONAL_RE = re.compile(f"[{_TRADITIONAL}]")
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("qwen_omni", re.compile(r"(?:Qwen|千问|通义千问)[\d.]*[-‑–‐ ]?Omni[A-Za-z0-9]*")),
-    (
-        "qwen_app",
-        re.compile(
-            r"(?:Qwen|Qianwen)[-‑ ]?[Aa]pp\b|(?:Qwen|Qianwen) (?:AI )?(?:assistant|chatbot)|"
-            r"千问\s?(?:App|APP|app)|"
-            r"通义\s?(?:App|APP)|千问应用"
-        ),
-    ),
-    (
-        "alibaba_cloud",
-        re.compile(
-            r"Alibaba\s*Cloud|Aliyun|阿里云|Cloud Intelligence(?: Group)?|云智能集团|\bCIG\b|"
-            r"Alibaba(?:'s|’s) cloud (?:computing )?(?:division|unit|arm|business|segment)|"
-            r"Alibaba(?:'s|’s) cloud intelligence(?: group| unit)?|"
-            r"阿里巴巴云"
-        ),
-    ),
-    ("qwen", re.compile(r"\bQwen|Tongyi Qianwen|Tongyi|\bQianwen|通义千问|千问|通义")),
-    # Alibaba's other businesses are not the group as a whole ("Alibaba International Digital Commerce",
-    # "quick commerce", 淘天): their figures are not ours, but they do not change what the text is about
-    (
-        SIBLING,
-        re.compile(
-            r"Alibaba International(?: Digital Commerce)?(?: Group)?|阿里(?:巴巴)?国际(?:数字商业)?|"
-            r"\b(?:Taobao|Tmall|Quark|DingTalk|Youku|Amap|UCWeb|Lazada|AliExpress|Cainiao|AIDC|Freshippo|"
-            r"Sun Art|China E-commerce Group|Local Services Group|Quick Commerce|quick[- ]commerce|"
-            r"instant commerce)\b|"
-            r"淘宝|天猫|夸克|钉钉|优酷|高德|淘天|饿了么|菜鸟|闲鱼|盒马|中国电商集团|本地生活集团|即时零售|闪购|大文娱"
-        ),
-    ),
-    # and its chief executives speak for it
-    (
-        "alibaba",
-        re.compile(r"\bAlibaba|阿里巴巴|阿里(?!云)|\bBABA\b|Eddie Wu|Joe Tsai|Toby Xu|吴泳铭|蔡崇信|徐宏"),
-    ),
-    (
-        OTHER,
-        re.compile(
-            r"\b(?:Tencent|Baidu|Huawei|ByteDance|Volcano Engine|Doubao|Amazon|AWS|Microsoft|Azure|Google|"
-            r"Alphabet|"
-            r"Gemini|Meta|OpenAI|ChatGPT|DeepSeek|Moonshot|Kimi|Zhipu|MiniMax|JD\.com|Nvidia|Apple|Oracle|"
-            r"Salesforce|Anthropic|Claude|Mistral|SenseTime|Xiaomi|Meituan|PDD|Pinduoduo|Kuaishou|"
-            r"Alipay|Ant Group|Llama|Yuanbao|Hunyuan|Wenxiaoyan|Wenxin|ERNIE|Ernie Bot|Qingyan|LingGuang|"
-            r"China Mobile|China Telecom|China Unicom|IBM|SAP|Samsung|TikTok|Douyin|WeChat)\b|"
-            r"腾讯|百度|华为|字节|火山引擎|豆包|微软|谷歌|亚马逊|英伟达|苹果|小米|美团|拼多多|快手|支付宝|蚂蚁|文心|"
-            r"移动云|天翼云|联通云|智谱|月之暗面|深度求索|元宝|灵光|文小言"
-        ),
-    ),
-]
-# One pass over a sentence: at each position the first (most specific) alternative wins.
-# The lookahead on first characters lets the engine skip most positions at once (names start with a capital
-# letter or one of these Chinese characters).
-_FIRST_CHARS = "A-Zqi阿通千云腾百华字火豆微谷亚英苹小美拼快淘天支蚂夸钉优高移联智月深元饿菜闲盒中本即闪灵文大"
-_ANY_NAME_RE = re.compile(
-    f"(?=[{_FIRST_CHARS}])(?:"
-    + "|".join(f"(?P<e{i}>{p.pattern})" for i, (_, p) in enumerate(_PATTERNS))
-    + ")",
-    re.ASCII,  # \b between 收 and CIG: Chinese characters are no word characters for a Latin name
-)
-_GROUP_ENTITY = {f"e{i}": entity for i, (entity, _) in enumerate(_PATTERNS)}
 # "the Hangzhou-based parent" of the cloud unit is the group: it takes the figures of its own clause
 _PARENT_RE = re.compile(r"\b(?:its|the)\s+(?:[\w-]+\s+){0,2}parent(?:\s+company)?\b|母公司", re.I)
 # The app, when the sentence is about Qwen: "the app surpassing 700 million downloads".
@@ -126,13 +65,6 @@ _KIND_NOUN_RE = re.compile(
     r"|(?P<zh_company>该公司|我们|管理层)",
     re.I,
 )
-# The kinds of thing each watched entity can be referred back to as.
-KINDS = {
-    "qwen": ("model",),
-    "qwen_omni": ("model",),
-    "alibaba": ("company",),
-    "alibaba_cloud": ("company", "unit"),
-}
 
 
 @dataclass(frozen=True)
@@ -155,9 +87,10 @@ def clean(text: str) -> str:
     return _TICKER_RE.sub(lambda m: " " * len(m.group()), text)
 
 
-def find_entities(text: str) -> list[EntityMention]:
+def find_entities(text: str, lexicon: Lexicon | None = None) -> list[EntityMention]:
     """Entity names in a (cleaned) sentence, in order; specific names win over the names they contain."""
-    found = [_mention(text, match) for match in _ANY_NAME_RE.finditer(text)]
+    lexicon = lexicon or default_lexicon()
+    found = [_mention(text, match, lexicon) for match in lexicon.pattern.finditer(text)]
     if ("parent" in text or "母公司" in text) and any(m.entity == "alibaba_cloud" for m in found):
         found.extend(EntityMention("alibaba", m.start(), m.end()) for m in _PARENT_RE.finditer(text))
         found.sort(key=lambda m: m.start)
@@ -167,11 +100,11 @@ def find_entities(text: str) -> list[EntityMention]:
     return found
 
 
-def _mention(text: str, match: re.Match[str]) -> EntityMention:
+def _mention(text: str, match: re.Match[str], lexicon: Lexicon) -> EntityMention:
     """The entity a name stands for, noting rivals named only for comparison."""
-    entity = _GROUP_ENTITY[match.lastgroup or ""]
-    sibling = entity == SIBLING
-    entity = OTHER if sibling else entity
+    entry = lexicon.entry(match.lastgroup or "")
+    sibling = entry.role == "sibling"
+    entity = entry.id if entry.role == "watched" else OTHER
     compared = entity == OTHER and (
         _COMPARED_RE.search(text[max(0, match.start() - COMPARE_REACH) : match.start()])
         or _aside(text, match)

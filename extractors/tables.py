@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from extractors.entities import clean, find_entities
+from extractors.lexicon import Lexicon
 from extractors.numbers import CURRENCIES, Mention
 
 _RULE_RE = re.compile(r"^\|[\s|:-]+$")
@@ -192,8 +193,9 @@ class Table:
 class TableReader:
     """Follows a document line by line and says, for each table data row, what it is read against."""
 
-    def __init__(self, lines: list[str] | None = None) -> None:
+    def __init__(self, lines: list[str] | None = None, lexicon: Lexicon | None = None) -> None:
         self._lines = lines or []  # the document's lines, so a header can look ahead at its table's rows
+        self._lexicon = lexicon
         self._caption = ""
         self._headings: list[str] = []  # the short lines just above: a plain table's heading
         self._header: str | None = None
@@ -260,8 +262,8 @@ class TableReader:
         for line in self._lines[index + 1 :] if index >= 0 else ():
             if not line.startswith("|"):
                 break
-            named.update(e.entity for e in find_entities(clean(_label(line))))
-        return len(named) > 1 or bool(find_entities(clean(self._caption))) or index < 0
+            named.update(e.entity for e in find_entities(clean(_label(line)), self._lexicon))
+        return len(named) > 1 or bool(find_entities(clean(self._caption), self._lexicon)) or index < 0
 
     def _names_rows(self, index: int) -> bool:
         """True when the labels of the plain block starting at line ``index`` name several companies or
@@ -271,7 +273,7 @@ class TableReader:
             match = _COMPACT_ROW_RE.match(line) or _LABELLED_ROW_RE.match(line)
             if match is None or not plain_row(line):
                 break
-            named.update(e.entity for e in find_entities(clean(match["label"])))
+            named.update(e.entity for e in find_entities(clean(match["label"]), self._lexicon))
         return len(named) > 1
 
     def _measure_below(self, index: int) -> str:
