@@ -55,7 +55,8 @@ from extractors.tables import Table, TableReader
 # claims-8: trailing spans ending in a month, "the division", fiscal years through a month, executives.
 # claims-9: rivals named as yardsticks, 330多亿, CIG, signed growth in lists, price-target upsides.
 # claims-10: a comparison leans on the sentence before ("That compared with"), 将实现, "sees a 34% surge".
-EXTRACTOR_VERSION = "claims-10"
+# claims-11: whole fiscal years, "12月季度" names no year, 第3财季, asides, contrasts end a sibling's reach.
+EXTRACTOR_VERSION = "claims-11"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range

@@ -40,7 +40,7 @@ _COMPARED_RE = re.compile(
     # (as a verb only: "Rival Tencent said" names the subject)
     r"\bto rival|\brival(?:l?ing|l?ed)|\bcompet(?:es?|ed|ing) (?:with|against)|\bcompetitor to|\banswer to|"
     r"\bchallenger to|\balternative to|"
-    r"超过|超越|击败|领先|包括|对标|比肩|媲美|挑战)"
+    r"超过|超越|击败|领先|包括|对标|比肩|媲美|挑战|堪比|可与|能与|足以与|不输)"
     r"(?:\s+(?:the|its|rivals?|competitors?|peers?|(?-i:[A-Z][\w.]*)(?:'s|’s|'|’)?))*\s*$",
     re.IGNORECASE,
 )
@@ -85,6 +85,11 @@ def clean(text: str) -> str:
     if "--" not in text and ":" not in text:
         return text
     return _TICKER_RE.sub(lambda m: " " * len(m.group()), text)
+
+
+_CONTRAST_RE = re.compile(
+    r"\b(?:but|while|whereas|however|yet|though|although)\b|[;；]|但|而|不过|然而", re.IGNORECASE
+)
 
 
 def find_entities(text: str, lexicon: Lexicon | None = None) -> list[EntityMention]:
@@ -169,9 +174,10 @@ def _rival_beyond(mention: EntityMention, position: int, text: str) -> bool:
 
 
 def _elsewhere(mention: EntityMention, position: int, text: str) -> bool:
-    """True for another business of the group named in an earlier clause: it owns only its clause's figures
-    ("losses in quick commerce, but raised its forecast for cloud revenue growth to 38%")."""
-    return mention.sibling and CLAUSE_RE.search(text, mention.end, position) is not None
+    """True for another business of the group named before a contrast: it owns no figure past it ("losses in
+    quick commerce, but raised its forecast for cloud revenue growth to 38%"); a comma chains its own
+    predicates ("所有其他业务收入586亿元，按年升28%")."""
+    return mention.sibling and _CONTRAST_RE.search(text, mention.end, position) is not None
 
 
 def rival_after(mentions: list[EntityMention], position: int, text: str) -> bool:

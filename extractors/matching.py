@@ -15,7 +15,7 @@ from extractors.catalog import Catalog, MatchRule
 from extractors.numbers import Mention
 from extractors.sentences import CLAUSE_RE, LEFT_CLAUSE_RE
 
-LOCAL_REACH = 80  # chars either side of a number that still read as its own clause
+LOCAL_REACH = 100  # chars either side of a number that still read as its own clause
 # the sentence up to a number: its subject may be named far back, and contrary cues between veto it
 WIDE_REACH = 400
 FORBID_REACH = 40  # a contrary cue this close to the number vetoes a metric
@@ -53,10 +53,11 @@ def _windows(text: str, mentions: list[Mention], index: int, reach: int = WIDE_R
     clause_start = breaks[-1] if breaks else low
     clause = text[clause_start : mention.start]
     following = mentions[index + 1].start if index + 1 < len(mentions) else len(text)
-    high = min(following, mention.end + LOCAL_REACH)
     gloss = _GLOSS_RE.match(text, mention.end)  # "34% — Alibaba Cloud's revenue growth": the dash defines
-    # a bracketed aside ("380 billion yuan ($53 billion) that Alibaba has committed") does not end the clause
+    # a bracketed aside ("380 billion yuan ($53 billion) that Alibaba has committed") does not end the clause,
+    # nor count against the reach of the words after it
     aside = gloss or _ASIDE_AFTER_RE.match(text, mention.end)
+    high = min(following, (aside.end() if aside else mention.end) + LOCAL_REACH)
     stop = CLAUSE_RE.search(text, aside.end() if aside else mention.end, high)
     after = text[mention.end : stop.start() if stop else high]
     wide = text[max(0, mention.start - reach) : mention.start]

@@ -221,18 +221,20 @@ _NOISE_BEFORE_RE = re.compile(
     r"\b(?:v|version|Apache|Python|iOS|Android|Windows|Gemini|GPT|Claude|Llama|Qwen|DeepSeek|Kimi|GLM|ERNIE|"
     r"Grok|Mistral|Phi|Gemma|Wan|S&P|Nasdaq|Fortune|Top|top|No\.|Section|Article|Chapter|Figure|Table|page|"
     r"Speaker|Episode|Season|Level|Stage|Phase|Series|Round|Gen|CVE|ISO|RFC)\s|"
-    r"(?:千问|通义|文心|混元|盘古|星火)\s?)$"  # "千问3.5", "文心4.5": a model version
+    r"(?:千问|通义|文心|混元|盘古|星火)\s?)$",  # "千问3.5", "文心4.5": a model version
+    re.ASCII,  # \b beside Chinese: "可与Gemini 2.5 Pro相当"
 )
 _NOISE_AFTER_RE = re.compile(
     r"^(?:\ufe0f?\u20e3|"  # "1️⃣": a keycap list marker
-    r"[-‑]?[A-Za-z](?<!%)|\.\d|\.(?:HK|SS|SZ|SH|T|N|O)\b|:\d|/\d|\s?(?:年|月|日|号|时|点|分钟|秒)|"
+    r"[-‑]?[A-Za-z](?<!%)|\.\d|\.(?:HK|SS|SZ|SH|T|N|O)\b|:\d|/\d|\s?(?:年|月|日|号|时|点|分钟|秒|分(?![之钟]))|"
     r"\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\b|"
     r"\s*(?:posts?|followers?|following|likes?|comments?|views?|shares? of stock|subscribers?|replies|"
     r"reposts?|"
     r"retweets?|claps?|reads?|min(?:ute)?s?\s+read|am\b|pm\b|a\.m\.|p\.m\.|ET\b|GMT\b|UTC\b|hours? ago|"
     r"days? ago|Pro\b|Max\b|Plus\b|Flash\b|Ultra\b|Turbo\b|Mini\b|Nano\b|Omni\b|Coder\b|VL\b|Instruct\b|"
     r"Thinking\b|Preview\b|Lite\b|Light\b|Air\b|Sonnet\b|Opus\b|Haiku\b|bit\b|-bit\b|parameters?\b|params?\b|"
-    r"GB\b|TB\b|MB\b|nm\b|GHz\b|tokens?\b|context\b|上下文|参数|个?token))"
+    r"GB\b|TB\b|MB\b|nm\b|GHz\b|tokens?\b|context\b|上下文|参数|个?token))",
+    re.ASCII,
 )
 _MODEL_SIZE_AFTER_RE = re.compile(r"^[\s-]?(?:parameters?|params?|models?|MoE|dense|-A\d)", re.I)
 # An ordinal, or a span of time ("in the past 12 months", "3 years"): not a quantity anyone tracks.

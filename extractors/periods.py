@@ -413,13 +413,14 @@ def _fiscal_year_of(quarter: Period, frame: Frame) -> int:
 
 @_rule(
     rf"\b(?:fiscal\s+{_ORD.replace('ord', 'ford')}|{_ORD.replace('ord', 'ford2')}\s+fiscal)[\s-]+quarter"
-    r"|\b(?:fiscal\s+|F)Q(?P<fq>[1-4])\b(?!\s*(?:FY)?'?\d)",  # "fiscal Q2", "FQ3", with no year after it
+    r"|\b(?:fiscal\s+|F)Q(?P<fq>[1-4])\b(?!\s*(?:FY)?'?\d)"  # "fiscal Q2", "FQ3", with no year after it
+    r"|第(?P<zfq>[一二三四1-4])财季",  # "截至12月底止第3财季"
     fiscal=True,
 )
 def _fiscal_quarter_no_year(m: re.Match[str], frame: Frame) -> Period | None:
     """That fiscal quarter of the year a table heading states, else the latest one ended by publication."""
     ref = frame.published
-    fq = int(m["fq"]) if m["fq"] else _ORDINAL_Q[(m["ford"] or m["ford2"]).lower()]
+    fq = int(m["fq"]) if m["fq"] else _ORDINAL_Q[(m["zfq"] or m["ford"] or m["ford2"]).lower()]
     if frame.heading_year is not None and frame.heading_fiscal:
         return frame.fiscal_quarter(fq, frame.heading_year)
     if ref is None:
@@ -642,6 +643,23 @@ def _relative_year(m: re.Match[str], frame: Frame) -> Period | None:
     return Period.year(ref.day.year + {"last": -1, "去年": -1, "next": 1, "明年": 1}.get(word, 0))
 
 
+# A whole fiscal year ("fiscal 2025", "FY2026", "2026财年") is no calendar period, though it dates a figure
+# (tried after the rules for quarters of a fiscal year: "Q4 FY2026" is a quarter)
+_WHOLE_FISCAL_YEAR_RE = re.compile(
+    r"(?:fiscal(?:\s+year)?\s+|FY\s?)'?(?:20)?\d{2}|(?:20\d{2}|本|上|下)\s*财年", re.I
+)
+
+
+@_rule(
+    r"\b(?:fiscal(?:\s+year)?\s+|FY\s?)'?(?:20)?\d{2}\b"
+    r"(?!\s*(?:Q[1-4]|[1-4]Q|first|second|third|fourth|quarter|H[12]))"
+    r"|(?:20\d{2}|本|上|下)\s*财年(?!\s*第?[一二三四1-4]\s*(?:财)?季)",
+    fiscal=True,
+)
+def _whole_fiscal_year(m: re.Match[str], frame: Frame) -> Period | None:
+    return NO_PERIOD
+
+
 # "early 2026", "mid-2025", "late 2025": a part of the year, not the year; these phrases date nothing.
 # "the same quarter of 2024" names a quarter that only the surrounding sentence can say: not the year either.
 _PART_OF_YEAR = (
@@ -680,6 +698,9 @@ def find_periods(
                 continue
             taken.append((match.start(), match.end()))
             if period is NO_PERIOD:
+                if traits.fiscal and _WHOLE_FISCAL_YEAR_RE.fullmatch(match.group()):
+                    # "from 118 billion yuan in fiscal 2025": dated, to no calendar period
+                    found.append(_mention(NO_PERIOD, match, _anchor(text, match.start()), False, traits))
                 continue
             anchor, implied = _anchor(text, match.start()), _implied(match)
             found.append(_mention(period, match, anchor, implied, traits))
@@ -790,7 +811,12 @@ def _preview_frame(texts: list[str], frame: Frame) -> Frame:
     return replace(frame, reported=pending) if has_ended(pending, frame.published) else frame
 
 
-_WRITTEN_YEAR_RE = re.compile(r"\d{2}|去年|今年|\b(?:last|this|previous|past|latest|most recent)\b", re.I)
+# a year in so many words: "2025", "FY26", "Q3 '25", "3Q25", "Sep-25A", 去年 (not the "12" of "12月季度")
+_WRITTEN_YEAR_RE = re.compile(
+    r"(?<!\d)(?:19|20)\d{2}(?!\d)|'\d{2}\b|FY\s?\d{2}|\b[1-4]Q\s?\d{2}\b|\bQ[1-4]\s?\d{2}\b|[HQ][12]\s?\d{2}\b"
+    r"|[A-Za-z]{3}-?\d{2}[AE]\b|去年|今年|明年|\b(?:last|this|next|previous|past|latest|most recent)\b",
+    re.I,
+)
 
 
 # A trailing span ("over the past four quarters", "过去12个月") dates a figure to no calendar period, and

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.periods import LooseDate, Period
-from extractors.periods import Frame, find_periods, has_ended, is_future, next_year
+from extractors.periods import NO_PERIOD, Frame, find_periods, has_ended, is_future, next_year
 
 PUBLISHED = LooseDate.parse("2026-01-16")
 ALIBABA_YEAR_END = 3  # the catalog's fiscal calendar for the watched companies: the year ends 31 March
@@ -104,7 +104,12 @@ def test_last_quarter_is_the_latest_reported(published: str, label: str) -> None
     ],
 )
 def test_no_period(text: str) -> None:
-    assert find_periods(text, PUBLISHED) == []
+    assert [p for p in find_periods(text, PUBLISHED) if p.period is not NO_PERIOD] == []
+
+
+def test_a_whole_fiscal_year_dates_a_figure_to_no_calendar_period() -> None:
+    (found,) = find_periods("from 118 billion yuan in fiscal 2025", PUBLISHED, FRAME)
+    assert found.period is NO_PERIOD and found.fiscal
 
 
 def test_relative_phrase_needs_a_reference_date() -> None:
