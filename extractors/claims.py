@@ -56,7 +56,8 @@ from extractors.tables import Table, TableReader
 # claims-9: rivals named as yardsticks, 330多亿, CIG, signed growth in lists, price-target upsides.
 # claims-10: a comparison leans on the sentence before ("That compared with"), 将实现, "sees a 34% surge".
 # claims-11: whole fiscal years, "12月季度" names no year, 第3财季, asides, contrasts end a sibling's reach.
-EXTRACTOR_VERSION = "claims-11"
+# claims-12: a preview's figures for its quarter are estimates; lists fall back on the entities named last.
+EXTRACTOR_VERSION = "claims-12"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range
@@ -145,7 +146,8 @@ def extract_claims(
                 # each figure cell of a table row is read against its own column and the row's label only
                 view_text = clean(view.prefix + view.row) if view else clean(lead) + text
                 reading = _Reading(
-                    document, sentence, view_text, catalog, frame, view, principal, clean(before), trace, lead
+                    document, sentence, view_text, catalog, frame, view, principal, tuple(recent.values()),
+                    clean(before), trace, lead,
                 )
                 view_entities = find_entities(view_text, catalog.lexicon) if view or lead else entities
                 claims.extend(_sentence_claims(reading, view_entities, carried))
@@ -204,9 +206,9 @@ class _Reading:
     frame: Frame
     table: Table | None = None
     principal: str | None = None  # the document's first watched entity: what it is about
+    recent: tuple[str, ...] = ()  # the watched entities named last, one per kind (model, company, unit)
     previous: str = ""  # the sentence before in the paragraph, and the headline: context a sentence leans on
     trace: Trace | None = None  # where decisions are recorded, for `extract --explain`
-
     lead: str = ""  # the sentence an anaphoric one leans on ("That compared with 36% ..."), read before it
 
     @property
@@ -394,8 +396,12 @@ def _attributed(
     named = any(e.entity == entity for e in entities)
     if not named and reading.principal not in (None, *candidates):
         candidates.append(reading.principal)  # a carried topic that fits nothing: the document's subject
-    for candidate in candidates:
-        metric_id = _metric(reading, mentions, index, candidate, history, _sure(candidate, entities, back))
+    # then the entities named last of each kind ("- 多语言支持：…19种语音输入语言" in a list about the model
+    # named a while back): guesses, which never stand in for words their names would imply
+    guesses = [] if named else [c for c in dict.fromkeys(reading.recent) if c not in candidates]
+    for candidate in [*candidates, *guesses]:
+        sure = candidate in candidates and _sure(candidate, entities, back)
+        metric_id = _metric(reading, mentions, index, candidate, history, sure)
         if metric_id is not None:
             return candidate, metric_id
     for candidate in candidates:
@@ -511,6 +517,7 @@ def _claim(
     period = found.period if found and found.period is not NO_PERIOD else None
     forecast = not history and (
         kind == MetricKind.TARGET
+        or _previewed(reading.frame, found, kind)
         or _is_forecast(text, mention)
         or _estimate_column(reading, mention)
         or is_projection(period, document.published, kind)
@@ -540,6 +547,11 @@ def _claim(
         extractor_version=EXTRACTOR_VERSION,
     )
     return claim, found
+
+
+def _previewed(frame: Frame, found: PeriodMention | None, kind: MetricKind | None) -> bool:
+    """True for a flow dated to the quarter a preview is about: its results are not out, it is estimated."""
+    return frame.preview and kind == MetricKind.FLOW and found is not None and found.period == frame.reported
 
 
 def _long_past(period: Period | None, published: LooseDate | None) -> bool:

@@ -113,6 +113,7 @@ class Frame:
     reported: Period | None = None  # the quarter the document reports on, when it names one
     fiscal_year_end: int = CALENDAR_YEAR_END_MONTH
     reported_fiscal: bool = False  # the document names that quarter on the fiscal calendar ("FY26 Q3")
+    preview: bool = False  # the document previews that quarter's results, not yet out
     # the year a table's heading states ("... by quarter, fiscal 2024"), for row labels that name none ("FQ3")
     heading_year: int | None = None
     heading_fiscal: bool = False
@@ -775,7 +776,7 @@ def document_frame(texts: list[str], published: LooseDate | None, fiscal_year_en
     """What a document says about time: the latest ended quarter it names in so many words is the one it
     reports, unless that lies further back than the quarter before the latest one reported at publication
     (then it names an old quarter in passing)."""
-    frame = Frame(published, None, fiscal_year_end)
+    frame = Frame(published, None, fiscal_year_end, preview=_previews(texts))
     named = [
         p
         for text in texts
@@ -790,22 +791,30 @@ def document_frame(texts: list[str], published: LooseDate | None, fiscal_year_en
     if floor is not None and latest < _quarter_before(floor):
         return frame
     fiscal = any(p.fiscal for p in named if p.period == latest)
-    return Frame(published, latest, fiscal_year_end, reported_fiscal=fiscal)
+    return replace(frame, reported=latest, reported_fiscal=fiscal)
 
 
 # A preview is written before a quarter's results: the quarter it is about is the one just ended
 _PREVIEW_RE = re.compile(
-    r"\bpreview\b|\bahead of (?:its|the|Alibaba's) (?:earnings|results|report)"
-    r"|\bcoming (?:earnings )?report\b"
-    r"|\b(?:is due|is set|will|is expected) to report\b|业绩前瞻|财报前瞻|前瞻|财报前|业绩前|预览",
+    # (not "shares rose ahead of its results", which a story on the results may say too)
+    r"\b(?:earnings|results) preview\b|\bpreview of (?:its|the|Alibaba's) (?:earnings|results|quarter)"
+    r"|\bwhat to expect\b|\b(?:is due|is set|is scheduled) to report\b"
+    r"|\bwill report (?:its )?(?:results|earnings)"
+    r"|业绩前瞻|财报前瞻|业绩预览|财报前|业绩前",
     re.IGNORECASE,
 )
+PREVIEW_LINES = 3  # a preview says so in its headline or opening lines, not in passing further down
+
+
+def _previews(texts: list[str]) -> bool:
+    """True when the document opens as a preview of results not yet out."""
+    return any(_PREVIEW_RE.search(t) for t in texts[:PREVIEW_LINES])
 
 
 def _preview_frame(texts: list[str], frame: Frame) -> Frame:
     """A preview that names no quarter is about the one that ended last (its results not out yet)."""
     latest = _latest_reported(frame.published)
-    if latest is None or not any(_PREVIEW_RE.search(t) for t in texts):
+    if latest is None or not frame.preview:
         return frame
     pending = _quarter_after(latest)
     return replace(frame, reported=pending) if has_ended(pending, frame.published) else frame
