@@ -57,7 +57,8 @@ from extractors.tables import Table, TableReader
 # claims-10: a comparison leans on the sentence before ("That compared with"), 将实现, "sees a 34% surge".
 # claims-11: whole fiscal years, "12月季度" names no year, 第3财季, asides, contrasts end a sibling's reach.
 # claims-12: a preview's figures for its quarter are estimates; lists fall back on the entities named last.
-EXTRACTOR_VERSION = "claims-12"
+# claims-13: OpenCC's traditional character table, pledges "put into" and 目标, "double-digit" is no verb.
+EXTRACTOR_VERSION = "claims-13"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range
@@ -75,7 +76,8 @@ _FORECAST_RE = re.compile(
     r"ambition|commit(?:s|ted|ment)?|pledg(?:e|ed|es)|vow(?:ed|s)?|intends?|anticipat\w+|predict\w*|outlook|"
     r"guidance|poised to|on track to|set to|seeks? to|hopes? to|estimates? that|had expected|"
     r"analysts expected|"
-    r"consensus|to (?:stay|remain|reach|hit|top|exceed|surpass|grow|rise|climb|double|accelerate)|"
+    r"consensus|to (?:stay|remain|reach|hit|top|exceed|surpass|grow|rise|climb|accelerate)|"
+    r"to double(?![-\s]digit)|"  # not "returned to double-digit growth"
     # an analyst's model, the verb ("she now models revenue at"), never the noun ("Qwen models")
     r"(?:we|she|he|they|analysts?)\s+(?:now\s+)?model(?:s|l?ed)?|"
     r"our (?:model|estimates?) (?:has|have|shows?|assumes?|puts?|sees?))\b"

@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
+
+import opencc
 
 from extractors.catalog import default_lexicon
 from extractors.lexicon import Lexicon
 from extractors.sentences import CLAUSE_RE
+
+
+def _traditional_table() -> dict[int, str]:
+    """OpenCC's traditional-to-simplified table, single characters only (phrases would move offsets)."""
+    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    table = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        traditional, simplified = line.split("\t")
+        first = simplified.split()[0]
+        if len(traditional) == 1 and len(first) == 1:
+            table[ord(traditional)] = first
+    return table
+
 
 OTHER = "other"  # a company or product that is not watched (a rival or a sibling business): not ours
 COMPARE_REACH = 40  # chars before a rival's name that may hold "overtaken", "ahead of" and a long name
@@ -15,20 +31,11 @@ COMPARE_REACH = 40  # chars before a rival's name that may hold "overtaken", "ah
 _TICKER_RE = re.compile(
     r"(?<=[A-Za-z])[A-Z]{2,5}--|\((?:NYSE|NASDAQ|HKEX|HK|SEHK)\s*:\s*[A-Z0-9.]+\)|\b[A-Z]{2,5}--"
 )
-# Hong Kong and Taiwan outlets write traditional characters; cues and names are written simplified, so the
-# characters they use are mapped one for one ("阿里雲" -> "阿里云", "連續九個季度" -> "连续九个季度").
-_TRADITIONAL = (
-    "雲億萬營長載連續個語場額資開數據產關問義達過計劃預測標礎設幣錄較對與為於這來將際團業務華騰訊發戶選擴佔總應實現調價財內線佈週兩電單門統"
-    "網動員會體東後從們區變轉報"
-    "頭戰競爭優勢強級領導創賣買購貨豐衝勝績遜淨潤減虧損權債陸灣廣獲險證貸銷點滬進輪筆紀雙維節漲穩壓"
-)
-_SIMPLE = (
-    "云亿万营长载连续个语场额资开数据产关问义达过计划预测标础设币录较对与为于这来将际团业务华腾讯发户选扩占总应实现调价财内线布周两电单门统"
-    "网动员会体东后从们区变转报"
-    "头战竞争优势强级领导创卖买购货丰冲胜绩逊净润减亏损权债陆湾广获险证贷销点沪进轮笔纪双维节涨稳压"
-)
-_SIMPLIFIED = str.maketrans(_TRADITIONAL, _SIMPLE)
-_TRADITIONAL_RE = re.compile(f"[{_TRADITIONAL}]")
+# Hong Kong and Taiwan outlets write traditional characters; cues and names are written simplified, so each
+# character is mapped one for one by OpenCC's character table ("阿里雲" -> "阿里云", "中國" -> "中国"), which
+# keeps every offset where it was.
+_SIMPLIFIED = _traditional_table()
+_TRADITIONAL_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _SIMPLIFIED) + "]")
 # "the Hangzhou-based parent" of the cloud unit is the group: it takes the figures of its own clause
 _PARENT_RE = re.compile(r"\b(?:its|the)\s+(?:[\w-]+\s+){0,2}parent(?:\s+company)?\b|母公司", re.I)
 # The app, when the sentence is about Qwen: "the app surpassing 700 million downloads".
