@@ -17,7 +17,7 @@ from extractors.sentences import CLAUSE_RE, LEFT_CLAUSE_RE
 
 LOCAL_REACH = 100  # chars either side of a number that still read as its own clause
 # the sentence up to a number: its subject may be named far back, and contrary cues between veto it
-WIDE_REACH = 400
+WIDE_REACH = 300
 FORBID_REACH = 40  # a contrary cue this close to the number vetoes a metric
 # an opening adverbial or prepositional phrase, not a clause with a subject and verb of its own
 _OPENER_RE = re.compile(
