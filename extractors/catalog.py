@@ -26,6 +26,8 @@ class MatchRule:
     near: tuple[re.Pattern[str], ...]
     context: tuple[re.Pattern[str], ...] = ()
     forbid: tuple[re.Pattern[str], ...] = ()
+    # per `forbid` cue: entities that own such words harmlessly ("the cloud unit's total revenue" is its own)
+    unless: tuple[frozenset[str], ...] = ()
     streak: bool = False
     signed: bool = False  # a change: a figure stated as a fall is negative ("revenue decreased by 2%")
     # per `near` cue: entities whose name already says it (the cloud unit's revenue is cloud revenue)
@@ -147,9 +149,12 @@ def _entry(path: Path, metric_id: str, entry: object, watched: frozenset[str]) -
             about=frozenset(entry.get("about") or [metric.entity]),
             units=frozenset(entry.get("units") or [metric.unit]),
             near=tuple(_pattern(f"{where}.near[{i}]", _cue(item)) for i, item in enumerate(entry["near"])),
-            implied=tuple(_implied_by(item) for item in entry["near"]),
+            implied=tuple(_entities(item, "implied_by") for item in entry["near"]),
             context=_patterns(f"{where}.context", entry.get("context") or []),
-            forbid=_patterns(f"{where}.forbid", entry.get("forbid") or []),
+            forbid=tuple(
+                _pattern(f"{where}.forbid[{i}]", _cue(cue)) for i, cue in enumerate(entry.get("forbid") or [])
+            ),
+            unless=_unless(entry.get("forbid") or []),
             streak=bool(entry.get("streak", False)),
             signed=bool(entry.get("signed", False)),
             least=_bound(entry.get("least")),
@@ -159,7 +164,8 @@ def _entry(path: Path, metric_id: str, entry: object, watched: frozenset[str]) -
         raise ConfigError(f"{where}: missing key {exc}") from None
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from None
-    _known_entities(where, {metric.entity, *rule.about, *(e for i in rule.implied for e in i)}, watched)
+    named = {e for group in (*rule.implied, *rule.unless) for e in group}
+    _known_entities(where, {metric.entity, *rule.about, *named}, watched)
     return metric, rule
 
 
@@ -171,13 +177,24 @@ def _known_entities(where: str, ids: set[str], watched: frozenset[str]) -> None:
 
 
 def _cue(item: str | list | dict) -> str | list:
-    """A `near` item's pattern: the item itself, or its `cue` key."""
-    return item["cue"] if isinstance(item, dict) else item
+    """A `near` or `forbid` item's pattern: the item itself, or its `cue` key."""
+    if isinstance(item, dict):
+        unknown = sorted(set(item) - {"cue", "implied_by", "unless"})
+        if unknown:
+            raise ValueError(f"unknown key {unknown[0]!r} in a cue")
+        return item["cue"]
+    return item
 
 
-def _implied_by(item: str | list | dict) -> frozenset[str]:
-    """The entities that satisfy a `near` item without its words being written."""
-    return frozenset(item.get("implied_by") or []) if isinstance(item, dict) else frozenset()
+def _entities(item: str | list | dict, key: str) -> frozenset[str]:
+    """A cue's entity list under ``key`` (`implied_by` for `near`, `unless` for `forbid`), else none."""
+    return frozenset(item.get(key) or []) if isinstance(item, dict) else frozenset()
+
+
+def _unless(items: list) -> tuple[frozenset[str], ...]:
+    """Per `forbid` item, the entities it spares; empty when it spares none (the common, fast case)."""
+    unless = tuple(_entities(item, "unless") for item in items)
+    return unless if any(unless) else ()
 
 
 def _bound(value: object) -> Decimal | None:

@@ -58,7 +58,9 @@ from extractors.tables import Table, TableReader
 # claims-11: whole fiscal years, "12月季度" names no year, 第3财季, asides, contrasts end a sibling's reach.
 # claims-12: a preview's figures for its quarter are estimates; lists fall back on the entities named last.
 # claims-13: OpenCC's traditional character table, pledges "put into" and 目标, "double-digit" is no verb.
-EXTRACTOR_VERSION = "claims-13"
+# claims-14: two-part amounts (1兆7100亿) and NT$, 月活 is no month, a unit's own total revenue, "and" ends
+#            an item unless it joins two modifiers of one noun, FY2Q2026 and "…前瞻", no dating past a ";".
+EXTRACTOR_VERSION = "claims-14"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range

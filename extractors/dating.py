@@ -32,6 +32,7 @@ _PAIR_RE = re.compile(
     re.IGNORECASE,
 )
 _ASIDE_RE = re.compile(r"[(（][^()（）]*[)）]")
+_SEMICOLON_RE = re.compile(r"[;；]")
 
 
 def row_periods(periods: list[PeriodMention], skip: int) -> list[PeriodMention]:
@@ -135,6 +136,8 @@ def _frames(
     """True when a figure-less period phrase dates this number: before it, or after it with none between."""
     if period.start < mentions[index].end:
         return kind != MetricKind.TARGET  # "In September 2025, it announced a plan": the announcement's date
+    if _SEMICOLON_RE.search(text, mentions[index].end, period.start):
+        return False  # a semicolon ends the figure's statement ("推进3800亿的AI基础设施建设; 对比2022年")
     return kind == MetricKind.TARGET or not _separated(mentions, index, period.start, text)
 
 

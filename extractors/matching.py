@@ -28,10 +28,14 @@ _OPENER_RE = re.compile(
 )
 LEADING_CHARS = 30  # an opening adverbial ("Sequentially,", "在公有云市场，") is short: longer is a clause
 CLAUSE_SCAN = 240  # how far before a far cue its clause may begin (bounds the work per number)
-_DIGIT_RE = re.compile(r"\d")
 _GLOSS_RE = re.compile(r"\s*[—–:]\s|\s+-\s")
 _ASIDE_AFTER_RE = re.compile(r"\s*[(（][^()（）]{0,40}[)）]")
 _AND_RE = re.compile(r"\s(?:and|as well as)\s|[和及]")
+# the noun two modifiers joined by "and" share: "AI and cloud revenue", "云和AI收入"
+_COMPOUND_HEAD_RE = re.compile(
+    r"\s*(?:[\w-]+\s+)?(?:revenues?|sales|income|spending|capex|investments?|business(?:es)?|收入|营收|业务|投入)",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -61,12 +65,10 @@ def _windows(text: str, mentions: list[Mention], index: int, reach: int = WIDE_R
     stop = CLAUSE_RE.search(text, aside.end() if aside else mention.end, high)
     after = text[mention.end : stop.start() if stop else high]
     wide = text[max(0, mention.start - reach) : mention.start]
-    # a contrary cue after "and" is another item's ("recognition in 19 languages and generation in 10"),
-    # when another figure follows; "$100B in AI and cloud revenue over five years" is one item
+    # a contrary cue after "and" is another item's ("recognition in 19 languages and generation in 10",
+    # "revenue rising 34% and AI-related product revenue ..."); "$100B in AI and cloud revenue" is one item
     joined = _AND_RE.search(after)
-    following_and = mention.end + joined.end() if joined else 0
-    figure_after = _DIGIT_RE.search(text, following_and, following_and + FORBID_REACH) is not None
-    another = joined is not None and figure_after
+    another = joined is not None and not _compound(after, joined)
     reach_after = min(joined.start() if another and joined else len(after), FORBID_REACH)
     # ... and one before "and" is the previous item's ("2,000万次下载和100,000个衍生模型")
     items = [m.end() for m in _AND_RE.finditer(text, clause_start, mention.start)]
@@ -77,6 +79,13 @@ def _windows(text: str, mentions: list[Mention], index: int, reach: int = WIDE_R
         _Window(clause, after, own, 1, mention.start),
         _Window(wide, after, (near, *own), 2, mention.start),
     ]
+
+
+def _compound(after: str, joined: re.Match[str]) -> bool:
+    """True when "and" joins two modifiers of one noun after the figure ("in AI and cloud revenue")."""
+    return bool(re.search(r"[A-Za-z\u4e00-\u9fff]", after[: joined.start()])) and (
+        _COMPOUND_HEAD_RE.match(after, joined.end()) is not None
+    )
 
 
 def _leading(text: str, mention: Mention) -> tuple[tuple[int, int], ...]:
@@ -154,19 +163,27 @@ def _fit(rule: MatchRule, window: _Window, text: str, entity: str) -> int | None
             return None  # (cues first: most rules miss one, and then no contrary cue need be looked for)
         worst, reach = max(worst, found[0]), max(reach, found[1])
     # searched in place, so a lookbehind sees the words before a span ("Cloud Intelligence Group revenue")
-    if any(p.search(text, start, end) for p in rule.forbid for start, end in window.veto):
+    forbid = _contrary(rule, entity)
+    if any(p.search(text, start, end) for p in forbid for start, end in window.veto):
         return None
-    if reach and _vetoed_back_to(rule, text, window.at - reach, window.at):
+    if reach and _vetoed_back_to(forbid, text, window.at - reach, window.at):
         return None  # "Adjusted EBITA of Cloud Intelligence Group increased 33% to RMB2.3 billion"
     return worst
 
 
-def _vetoed_back_to(rule: MatchRule, text: str, cue: int, at: int) -> bool:
+def _contrary(rule: MatchRule, entity: str) -> tuple[re.Pattern[str], ...]:
+    """The rule's contrary cues that still veto when the number is about ``entity``."""
+    if not rule.unless:
+        return rule.forbid
+    return tuple(p for p, unless in zip(rule.forbid, rule.unless, strict=True) if entity not in unless)
+
+
+def _vetoed_back_to(forbid: tuple[re.Pattern[str], ...], text: str, cue: int, at: int) -> bool:
     """True when a contrary cue sits in the clause of a far cue, or between it and the number."""
     low = max(0, cue - CLAUSE_SCAN)
     breaks = [m.end() for m in LEFT_CLAUSE_RE.finditer(text, low, cue)]
     start = breaks[-1] if breaks else low
-    return any(p.search(text, start, at) for p in rule.forbid)
+    return any(p.search(text, start, at) for p in forbid)
 
 
 def _cue_distance(pattern: re.Pattern[str], window: _Window) -> tuple[int, int] | None:

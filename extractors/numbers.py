@@ -11,7 +11,7 @@ from extractors.spoken import SCALE_WORDS, spoken_numbers
 
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _NUMBER_RE = re.compile(
-    rf"(?P<cur>US\$|USD ?|RMB ?|Rmb ?|CNY ?|CN¥|HK\$ ?|HKD ?|S\$|€|£|\$|¥|￥|人民币)?"
+    rf"(?P<cur>US\$|USD ?|RMB ?|Rmb ?|CNY ?|CN¥|HK\$ ?|HKD ?|NT\$ ?|S\$|€|£|\$|¥|￥|人民币|新台币|新台幣)?"
     rf"(?P<num>{_DIGITS})"
     # "$44–50 trillion", "35-40%", "10 to 12 million"; not "2025 to RMB39.8 billion" (a year, then an amount)
     rf"(?:(?P<range>\s?(?:-|–|—|~)\s?(?:US\$|\$|RMB ?|¥)?|\sto\s)(?P<num2>{_DIGITS}))?"
@@ -19,12 +19,14 @@ _NUMBER_RE = re.compile(
     r"(?:\s?(?P<more>多|余))?"  # "330多亿", "330 多億": over 33 billion
     r"(?:(?P<wscale>[\s-]?(?i:trillion|billion|million|thousand|trln|tn|bln|bn|mn|mln)\b)"
     r"|(?P<lscale>[kKmMbBT])(?![A-Za-z0-9])"
-    r"|\s?(?P<zscale>万亿|千亿|百亿|十亿|亿|萬億|萬|億|万|千(?![万亿]))"  # Taiwan press: "10 億次"
+    r"|\s?(?P<zscale>万亿|千亿|百亿|十亿|亿|萬億|萬|億|万|千(?![万亿])|兆(?=\s?\d{1,4}\s?[亿億]|元|新台))"
+    # Taiwan press: "10 億次"; 兆 is a trillion there ("新台币1兆7100亿元"), only read so with money after
+    r"(?:(?P<sub>\d{1,4})(?P<subscale>亿|億|万|萬))?"  # "1兆7100亿", "1亿7352万": one amount in two parts
     r")?"
     r"(?P<plus2>\+|[-\s]plus\b|多|余)?"
     r"(?P<pct>\s?(?:%|％|percent\b|per cent\b|pct\b|pc\b))?"
     r"(?P<cur3>[\s-]?(?:yuan|renminbi|RMB|CNY|USD|HKD|US dollars|Hong Kong dollars|HK dollars|dollars)\b"
-    r"|(?:美元|港元|港币|元|块)(?:人民币)?)?"
+    r"|(?:美元|港元|港币|新台币|新台幣|元|块)(?:人民币)?)?"
 )
 _SPELLED_UNITS = {
     "one": 1,
@@ -147,6 +149,7 @@ SCALES = {
     "万": 10**4,
     "萬": 10**4,
     "千": 10**3,
+    "兆": 10**12,
 }
 CURRENCIES = {
     "us$": "USD",
@@ -172,6 +175,9 @@ CURRENCIES = {
     "港币": "HKD",
     "hong kong dollars": "HKD",
     "hk dollars": "HKD",
+    "nt$": "TWD",
+    "新台币": "TWD",
+    "新台幣": "TWD",
     "s$": "SGD",
     "€": "EUR",
     "£": "GBP",
@@ -217,7 +223,7 @@ _QUALIFIER_AFTER = [
 ]
 # Contexts in which a number is a name, a date, a version or page furniture rather than a quantity.
 _NOISE_BEFORE_RE = re.compile(
-    r"(?:[A-Za-z][-.]?|\d[-.]|[:/#@]|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s|"
+    r"(?:[A-Za-z][-.]?|\d[-.]|[/#@]|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s|"
     r"\b(?:v|version|Apache|Python|iOS|Android|Windows|Gemini|GPT|Claude|Llama|Qwen|DeepSeek|Kimi|GLM|ERNIE|"
     r"Grok|Mistral|Phi|Gemma|Wan|S&P|Nasdaq|Fortune|Top|top|No\.|Section|Article|Chapter|Figure|Table|page|"
     r"Speaker|Episode|Season|Level|Stage|Phase|Series|Round|Gen|CVE|ISO|RFC)\s|"
@@ -226,7 +232,7 @@ _NOISE_BEFORE_RE = re.compile(
 )
 _NOISE_AFTER_RE = re.compile(
     r"^(?:\ufe0f?\u20e3|"  # "1️⃣": a keycap list marker
-    r"[-‑]?[A-Za-z](?<!%)|\.\d|\.(?:HK|SS|SZ|SH|T|N|O)\b|:\d|/\d|\s?(?:年|月|日|号|时|点|分钟|秒|分(?![之钟]))|"
+    r"[-‑]?[A-Za-z](?<!%)|\.\d|\.(?:HK|SS|SZ|SH|T|N|O)\b|:\d|/\d|\s?(?:年|月(?![活度均])|日|号|时|点|分钟|秒|分(?![之钟]))|"
     r"\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\b|"
     r"\s*(?:posts?|followers?|following|likes?|comments?|views?|shares? of stock|subscribers?|replies|"
     r"reposts?|"
@@ -318,6 +324,8 @@ def _is_noise(text: str, match: re.Match[str]) -> bool:
     scaled = any(match.group(g) for g in ("cur", "wscale", "lscale", "zscale", "pct", "cur3"))
     if _NOISE_BEFORE_RE.search(before) and not match.group("cur"):
         return True
+    if before.endswith(":") and not scaled:
+        return True  # a time or a ratio ("10:30", "1:2"); "4QFY25:18%" is a labelled figure
     if match.group("lscale") and _MODEL_SIZE_AFTER_RE.match(after):
         return True
     if not match.group("pct") and _NOISE_AFTER_RE.match(after if not match.group("cur3") else ""):
@@ -357,7 +365,7 @@ def _from_match(text: str, match: re.Match[str]) -> list[Mention]:
         stated = Decimal(digits.replace(",", ""))
         out.append(
             Mention(
-                value=stated * multiplier,
+                value=stated * multiplier + _sub_amount(match),
                 unit=unit,
                 qualifier=qualifier if len(numbers) == 1 else Qualifier.EXACT,
                 start=match.start(),
@@ -368,6 +376,13 @@ def _from_match(text: str, match: re.Match[str]) -> list[Mention]:
             )
         )
     return out
+
+
+def _sub_amount(match: re.Match[str]) -> Decimal:
+    """The lower part of a two-part amount: 7100亿 in "1兆7100亿"."""
+    if not match.group("sub"):
+        return Decimal(0)
+    return Decimal(match.group("sub")) * SCALES[match.group("subscale")]
 
 
 def _scale(match: re.Match[str]) -> tuple[int, str | None]:
@@ -383,7 +398,7 @@ _MONEY_BEFORE_RE = re.compile(
     r"(?:投入|投资|营收|收入|开支|资本开支|资本支出|预算|花费|耗资|砸下?|拿出)\s*(?:了|约|超|超过|逾|达|为|近|共|总计)?\s*$"
 )
 _MONEY_AFTER_RE = re.compile(
-    r"\s*[\"”」』']?\s*的?\s*(?:资本开支|资本支出|投资|投入|开支|预算|营收|收入|资金|计划)"
+    r"\s*[\"”」』']?\s*的?\s*(?:AI|人工智能)?\s*(?:资本开支|资本支出|投资|投入|开支|预算|营收|收入|资金|计划|基础设施)"
 )
 
 

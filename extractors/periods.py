@@ -280,12 +280,13 @@ def _fiscal_quarter_after(m: re.Match[str], frame: Frame) -> Period | None:
 @_rule(
     rf"\b(?:fiscal(?:\s+year)?|FY)\s*(?:{_YEAR}|{_YY})\s*(?:{_ORD}\s+quarter|Q(?P<q>[1-4]))\b"
     rf"|\bfiscal\s+Q(?P<q2>[1-4])\s*(?:{_YEAR.replace('year', 'year2')}|'?(?P<yy2>\d{{2}})\b)"
-    rf"|\b(?P<q3>[1-4])Q\s?FY\s?(?P<yy3>\d{{2,4}})",
+    rf"|\b(?P<q3>[1-4])Q\s?FY\s?(?P<yy3>\d{{2,4}})"
+    r"|\bFY(?P<q4>[1-4])Q(?P<yy4>\d{2}|\d{4})\b",  # broker notes: "FY2Q2026" is FY2026's second quarter
     fiscal=True,
 )
 def _fiscal_quarter_before(m: re.Match[str], frame: Frame) -> Period | None:
-    q = m["q"] or m["q2"] or m["q3"] or str(_ORDINAL_Q[m["ord"].lower()])
-    raw = m["year"] or m["yy"] or m["year2"] or m["yy2"] or m["yy3"]
+    q = m["q"] or m["q2"] or m["q3"] or m["q4"] or str(_ORDINAL_Q[m["ord"].lower()])
+    raw = m["year"] or m["yy"] or m["year2"] or m["yy2"] or m["yy3"] or m["yy4"]
     return frame.fiscal_quarter(int(q), int(raw) if len(raw) == 4 else 2000 + int(raw))
 
 
@@ -800,10 +801,12 @@ _PREVIEW_RE = re.compile(
     r"\b(?:earnings|results) preview\b|\bpreview of (?:its|the|Alibaba's) (?:earnings|results|quarter)"
     r"|\bwhat to expect\b|\b(?:is due|is set|is scheduled) to report\b"
     r"|\bwill report (?:its )?(?:results|earnings)"
-    r"|业绩前瞻|财报前瞻|业绩预览|财报前|业绩前",
+    r"|业绩前瞻|财报前瞻|业绩预览|财报前|业绩前"
+    r"|(?:Q[1-4]|[1-4]Q|季度?|季报|\d{2}|\d{4})\s*(?:业绩|财报)?(?:前瞻|预览)",  # "FY2Q2026前瞻", "Q3前瞻"
     re.IGNORECASE,
 )
-PREVIEW_LINES = 3  # a preview says so in its headline or opening lines, not in passing further down
+PREVIEW_LINES = 6  # a preview says so in its headline or opening lines (a broker note: under its rating
+# and price target), not in passing further down
 
 
 def _previews(texts: list[str]) -> bool:

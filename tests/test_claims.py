@@ -88,6 +88,34 @@ def test_a_bad_catalog_names_the_file_and_key(tmp_path: Path) -> None:
         load_catalog(path)
 
 
+@pytest.mark.parametrize(
+    ("forbid", "message"),
+    [
+        ("[{cue: total, unles: [qwen]}]", r"metrics\.x\.y.*unknown key 'unles'"),
+        ("[{cue: total, unless: [nobody]}]", r"metrics\.x\.y: unknown entity 'nobody'"),
+    ],
+)
+def test_a_contrary_cue_that_spares_entities_is_checked(tmp_path: Path, forbid: str, message: str) -> None:
+    path = tmp_path / "metrics.yaml"
+    path.write_text(f"metrics:\n  x.y:\n    entity: qwen\n    unit: count\n    kind: level\n    near: [a]\n"
+                    f"    forbid: {forbid}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_catalog(path)
+
+
+def test_a_contrary_cue_spares_the_entity_it_names() -> None:
+    rule = load_catalog().rules["alibaba_cloud.revenue"]
+    pairs = zip(rule.forbid, rule.unless, strict=True)
+    spared = [p.pattern for p, unless in pairs if "alibaba_cloud" in unless]
+    assert spared and all("total revenue" in p for p in spared)
+    group = "Alibaba reported total revenue of 247.8 billion yuan in the quarter."
+    unit = "Alibaba Cloud brought in 39.8 billion yuan in total revenue in the quarter."
+    published = LooseDate.parse("2025-11-25")
+    assert [c.metric for c in extract_claims(Document(source="g", text=group, published=published))] == [None]
+    tracked = [c.metric for c in extract_claims(Document(source="u", text=unit, published=published))]
+    assert tracked == ["alibaba_cloud.revenue"]
+
+
 TABLES = [
     pytest.param(
         "Segment revenue (in millions of RMB)\n"
