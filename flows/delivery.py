@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from alerts.context import AlertContext
 from alerts.deliver import DeliveryResult, deliver
 from alerts.secrets import SecretResolver
-from core.types import ChangeEvent
+from core.types import ChangeEvent, Claim
 from flows.pipeline import Pipeline
 from storage import PendingDelivery
 
@@ -30,7 +30,7 @@ def alert_context(pipeline: Pipeline, events: Sequence[ChangeEvent]) -> AlertCon
     """What composition needs about these events, read from storage and the catalog."""
     store = pipeline.store
     metrics = {e.metric for e in events if e.metric}
-    history = {m: store.claims(m)[-HISTORY_IN_ALERT:] for m in metrics}
+    history = {m: recent(store.claims(m)) for m in metrics}
     claims = [c for e in events for c in (e.claim, e.previous) if c is not None]
     info = store.article_info([c.source for c in claims])
     return AlertContext(
@@ -38,8 +38,15 @@ def alert_context(pipeline: Pipeline, events: Sequence[ChangeEvent]) -> AlertCon
         history=history,
         publishers={s: a.publisher for s, a in info.items() if a.publisher},
         urls={s: a.url for s, a in info.items() if a.url},
-        citations={e.key: [c.source for c in store.event_citations(e)] for e in events},
+        citations={e.key: [c.source for c in store.event_citations(e) if c.source != e.claim.source] for e in events},
     )
+
+
+def recent(claims: Sequence[Claim]) -> list[Claim]:
+    """The latest few figures by date (as-of, then publication), oldest first: stored order is ingestion order,
+    and a backfilled old figure stored last is not the latest."""
+    dated = sorted(claims, key=lambda c: (c.as_of or date.min, c.published.day if c.published else date.min))
+    return dated[-HISTORY_IN_ALERT:]
 
 
 def deliver_pending(pipeline: Pipeline, resolve: SecretResolver, *, channels: Collection[str] | None = None,

@@ -22,8 +22,10 @@ from prefect import flow, get_run_logger, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from core.config import Config
+from core.errors import InputError
 from core.periods import LooseDate
 from core.types import ChangeEvent, SourceState
+from flows.baseline import ensure_baseline
 from flows.delivery import DeliveryReport, deliver_pending
 from flows.extraction import Extracted, PageJob
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
@@ -40,6 +42,7 @@ from sources.relevance import is_relevant, is_thin
 class MonitorSummary:
     """What one monitor run did, for the artifacts, the CLI and the tests."""
 
+    seeded: int = 0  # seed documents stored first, the database being empty
     sources_polled: int = 0
     not_modified: int = 0
     unreachable: list[tuple[str, str, str]] = field(default_factory=list)  # (source, url, error)
@@ -80,6 +83,7 @@ def monitor(
 def run_monitor(runtime: Runtime, *, force: bool = False, hold_digests: bool = False) -> MonitorSummary:
     """The monitor's steps, inside a flow run (tasks go to the flow's task runner)."""
     summary, now = MonitorSummary(), datetime.now(UTC)
+    summary.seeded = ensure_baseline(runtime.pipeline)
     specs = due_sources(runtime, now, force)
     states = {s.name: runtime.store.source_state(s.name) for s in specs}
     polls = poll_all(specs, states, runtime.config)
@@ -175,9 +179,13 @@ def publication_order(extracted: Iterable[Extracted]) -> list[Extracted]:
 def ingest(runtime: Runtime, extracted: Iterable[Extracted], summary: MonitorSummary) -> None:
     """Store each document with its claims, in publication order, queueing alerts."""
     for item in publication_order(extracted):
-        result = runtime.pipeline.ingest_claims(
-            item.document, item.claims, alerts=True, source_id=item.job.source
-        )
+        try:
+            result = runtime.pipeline.ingest_claims(
+                item.document, item.claims, alerts=True, source_id=item.job.source
+            )
+        except InputError as exc:  # a date refused (CHANGES.md); the page is not stored
+            summary.page_errors.append(str(exc))
+            continue
         if result.new_article:  # a concurrent run may have stored it first: then it adds nothing here
             summary.articles += 1
             summary.claims += sum(1 for c in result.claims if c.metric is not None)

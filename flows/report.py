@@ -69,10 +69,13 @@ def _source_rows(store: Store) -> list[SourceRow]:
             for s in store.sources()]
 
 
-def write_report(runtime: Runtime, out: Path, *, metrics: Sequence[str] | None = None,
-                 since: date | None = None) -> int:
-    """Render the report to a file; return its size in bytes."""
-    html = render_report(build_report(runtime, metrics=metrics, since=since))
+def render(runtime: Runtime, *, metrics: Sequence[str] | None = None, since: date | None = None) -> str:
+    """The report as one HTML document."""
+    return render_report(build_report(runtime, metrics=metrics, since=since))
+
+
+def write_report(html: str, out: Path) -> int:
+    """Write a rendered report to a file; its size in bytes; InputError naming the file when impossible."""
     try:
         out.write_text(html, encoding="utf-8")
     except OSError as exc:

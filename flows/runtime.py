@@ -22,6 +22,7 @@ class Runtime:
 
     config: Config
     store: Store
+    data_dir: Path  # where the SQLite database, reports and other files of this installation live
 
     @cached_property
     def pipeline(self) -> Pipeline:
@@ -42,9 +43,9 @@ def open_runtime(config_path: str | Path | None = None, env: Mapping[str, str] |
     env = os.environ if env is None else env
     config = load_config(config_path, env)
     url = config.resolved_database_url(env)
-    if url.startswith("sqlite:///"):
-        _make_dir(config.resolved_data_dir(env))
-    return Runtime(config, Store.open(url))
+    data_dir = config.resolved_data_dir(env)
+    _make_dir(data_dir)
+    return Runtime(config, Store.open(url), data_dir)
 
 
 def _make_dir(folder: Path) -> None:
@@ -52,7 +53,7 @@ def _make_dir(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f"{folder}: cannot create the data directory: {exc.strerror}") from None
+        raise ConfigError(f"data_dir: {folder}: cannot create the data directory: {exc.strerror}") from None
 
 
 def secret_resolver(env: Mapping[str, str] | None = None) -> SecretResolver:

@@ -109,6 +109,12 @@ def numbered_claims(
     return [(row.id, claim_from_rows(row, article)) for row, article in session.execute(query).tuples()]
 
 
+def all_claims(session: Session) -> list[Claim]:
+    """Every citation, tracked or not, in the order stored."""
+    query = select(ClaimRow, ArticleRow).join(ArticleRow, ClaimRow.article_id == ArticleRow.id)
+    return [claim_from_rows(row, article) for row, article in session.execute(query.order_by(ClaimRow.id)).tuples()]
+
+
 def citations(session: Session, fact: int) -> list[Citation]:
     """Every outlet that stated a fact, earliest published first."""
     rows = _group(session.execute(_citations_query(FactRow.id == fact)).tuples()).get(fact, [])
@@ -159,6 +165,7 @@ def change_event(session: Session, row: EventRow) -> ChangeEvent:
         citations=others,
         direction=row.direction,
         resolves=tuple(row.resolves.split()),
+        supersedes=tuple(row.supersedes.split()),
     )
 
 
@@ -171,9 +178,19 @@ def stored_events(session: Session, rows: Iterable[EventRow]) -> list[StoredEven
             event=change_event(session, r),
             created_at=r.created_at,
             conflict_open=r.conflict_open,
+            conflict_outcome=r.conflict_outcome,
+            closed_by=_closer(session, r),
         )
         for r in rows
     ]
+
+
+def _closer(session: Session, row: EventRow) -> str | None:
+    """The source of the claim whose event closed this conflict, when it is closed."""
+    if row.conflict_key is None or row.resolved_by_id is None:
+        return None
+    closing = session.get(EventRow, row.resolved_by_id)
+    return None if closing is None else _event_claim(session, closing).source
 
 
 def changes(session: Session, since: date | None, kind: ChangeKind | None) -> list[StoredEvent]:

@@ -77,7 +77,7 @@ def test_backfill_command_reads_a_folder_and_resumes(prefect: str, tmp_path: Pat
     assert first.exit_code == 0, first.output
     assert "2 items, 0 already stored, 2 pages ingested" in first.output
     assert "2 items, 2 already stored, 0 pages ingested" in again.output
-    values = [row["value"] for row in yaml.safe_load(history.output)]
+    values = [row["value"] for row in yaml.safe_load(history.output) if row["source"].startswith("file:")]
     assert values == ["300000000", "500000000"] or values == [300000000, 500000000]
 
 
