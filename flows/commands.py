@@ -61,19 +61,52 @@ def run(
     every: Annotated[bool, typer.Option("--all", help="Poll every source, due or not.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log.")] = False,
 ) -> None:
-    """Run the monitor flow once: seed the baseline into an empty database, poll, alert, summarise."""
-    from flows.baseline import ensure_baseline  # noqa: PLC0415
+    """Run the monitor flow once: seed the baseline into an empty database, poll, alert, summarise.
 
-    quiet_prefect(verbose)
+    When no source is due (and not --all), no flow starts: pending alerts are sent and the next poll named.
+    A server that `claimwatch serve` started is used instead of a temporary one.
+    """
+    from flows.baseline import ensure_baseline  # noqa: PLC0415
+    from flows.polling import due_sources  # noqa: PLC0415
+
     with command_runtime(ctx) as runtime:
         seeded = ensure_baseline(runtime.pipeline)
         if seeded:
             console.print(f"baseline: seeded from {seeded} documents")
+        if not every and not due_sources(runtime, datetime.now(UTC), force=False):
+            _nothing_due(runtime)
+            return
+    quiet_prefect(verbose)
+    _use_running_server()
     from flows.monitor import monitor  # noqa: PLC0415 - Prefect loads only for flow commands
 
     with progress(console, "monitor: polling sources"):
         summary = monitor(config_path=config_path(ctx), force=every)
     print_run(console, summary)
+
+
+def _nothing_due(runtime: Any) -> None:
+    """No flow: send what the outbox holds, and say when the next poll is."""
+    from flows.delivery import deliver_pending  # noqa: PLC0415
+    from flows.polling import next_poll  # noqa: PLC0415
+    from flows.runtime import secret_resolver  # noqa: PLC0415
+
+    report = deliver_pending(runtime.pipeline, secret_resolver())
+    pending = len(runtime.store.pending(due_only=False))
+    following = next_poll(runtime)
+    when = f"next poll at {_when(following)}" if following else "no sources to poll"
+    console.print(f"monitor: nothing due ({when}; --all polls every source now); "
+                  f"alerts {report.sent} sent, {pending} pending", soft_wrap=True)
+    for error in report.errors:
+        console.print(f"  alert not delivered: {_one_line(error)}", markup=False, soft_wrap=True)
+
+
+def _use_running_server() -> None:
+    """Run flows on the server `claimwatch serve` started, when one answers and PREFECT_API_URL is unset."""
+    from flows.local_server import running_server  # noqa: PLC0415
+
+    if not os.environ.get("PREFECT_API_URL") and (url := running_server()):
+        os.environ["PREFECT_API_URL"] = url
 
 
 def backfill(
@@ -99,6 +132,7 @@ def backfill(
         raise typer.Exit(BACKFILL_USAGE_EXIT)
     check_inputs(inputs)
     quiet_prefect(verbose)
+    _use_running_server()
     from flows.backfill import backfill as backfill_flow  # noqa: PLC0415
 
     with progress(console, "backfill: reading archived pages"):

@@ -28,6 +28,7 @@ from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 from core.errors import ConfigError
 from flows.backfill import backfill
 from flows.digest import digest
+from flows.local_server import forget_server, record_server
 from flows.monitor import monitor
 
 TIMEZONE = "UTC"  # cron times below are read in this zone; UTC never skips or repeats an hour
@@ -149,8 +150,12 @@ def prefect_api() -> Iterator[str]:
     with _local_server(port) as server:
         _wait_healthy(url, server)
         print(f"Prefect UI for these runs: http://127.0.0.1:{port}", flush=True)
-        with temporary_settings({PREFECT_API_URL: url}):
-            yield url
+        record_server(url)  # `claimwatch run` meanwhile uses this server instead of starting its own
+        try:
+            with temporary_settings({PREFECT_API_URL: url}):
+                yield url
+        finally:
+            forget_server(url)
 
 
 @contextmanager

@@ -28,13 +28,14 @@ from core.types import ChangeEvent, SourceState
 from flows.baseline import ensure_baseline
 from flows.delivery import DeliveryReport, deliver_pending
 from flows.extraction import Extracted, PageJob
+from flows.polling import due_sources
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
 from flows.runtime import Runtime, open_runtime, secret_resolver
 from flows.summary import changes_table, events_markdown, problems_markdown
 from flows.tasks import BatchResult, PollResult, batched, fetch_page_batch, poll_source, start_extraction
 from sources.feeds import FeedEntry, dedupe_entries
 from sources.health import SILENCE_FACTOR, is_silent, record_poll
-from sources.registry import SOURCE_KINDS, SourceSpec, load_sources
+from sources.registry import SourceSpec
 from sources.relevance import is_relevant, is_thin
 
 
@@ -92,25 +93,6 @@ def run_monitor(runtime: Runtime, *, force: bool = False, hold_digests: bool = F
     record_health(runtime, specs, states, polls, now, summary)
     deliver(runtime, summary, hold_digests)
     return summary
-
-
-def due_sources(runtime: Runtime, now: datetime, force: bool) -> list[SourceSpec]:
-    """The enabled polled sources, registered, whose next poll has come (all of them with ``force``)."""
-    specs = [
-        s
-        for s in load_sources(runtime.config.sources_file)
-        if s.enabled and SOURCE_KINDS[s.kind].mode == "poll"
-    ]
-    known = {info.id: info.state for info in runtime.store.sources()}
-    for spec in specs:
-        if spec.name not in known:
-            runtime.store.register_source(spec.name, spec.kind, spec.url, spec.interval * 60)
-    return [s for s in specs if force or _is_due(known.get(s.name, SourceState()), now)]
-
-
-def _is_due(state: SourceState, now: datetime) -> bool:
-    """Whether a source's next poll has come."""
-    return state.next_poll is None or state.next_poll <= now
 
 
 def poll_all(specs: Sequence[SourceSpec], states: dict[str, SourceState], config: Config) -> list[PollResult]:

@@ -7,13 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alerts.secrets import SecretResolver, env_secret_resolver
 from core.config import Config, SecretRef, load_config
 from core.errors import ConfigError
 from flows.pipeline import Pipeline
-from sources.http import HttpClient
 from storage import Store
+
+if TYPE_CHECKING:
+    from sources.http import HttpClient
 
 
 @dataclass
@@ -31,6 +34,8 @@ class Runtime:
 
     def http_client(self) -> HttpClient:
         """A new HTTP client with the configured limits (close it, or use it in a with block)."""
+        from sources.http import HttpClient  # noqa: PLC0415 - httpx loads only for commands that fetch
+
         return HttpClient(self.config.http)
 
     def close(self) -> None:

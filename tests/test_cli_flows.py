@@ -61,6 +61,21 @@ def test_run_without_internet_reports_each_source_in_one_line(prefect: str, tmp_
     assert rows and "never" in rows[0] and "failing" in result.output and " 1 " in rows[0]
 
 
+def test_run_when_nothing_is_due_starts_no_flow(prefect: str, tmp_path: Path) -> None:
+    """Was: 9-21 s for a flow run (a temporary Prefect server started and stopped) that polled nothing."""
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", UNREACHABLE[2:])
+    env = {**os.environ, "PREFECT_API_URL": prefect, "CLAIMWATCH_CONFIG": str(config)}
+    env.pop("CLAIMWATCH_DATABASE_URL", None)
+    first = subprocess.run([str(CLAIMWATCH), "run"], env=env, capture_output=True, text=True, timeout=150)
+    assert first.returncode == 0 and "1 sources polled" in first.stdout, first.stderr
+    env.pop("PREFECT_API_URL")
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    again = subprocess.run([str(CLAIMWATCH), "run"], env=env, capture_output=True, text=True, timeout=150)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("monitor: nothing due (next poll at ") and "--all" in again.stdout
+    assert not (tmp_path / "prefect").exists()  # Prefect was never imported, let alone a server started
+
+
 def test_backfill_command_reads_a_folder_and_resumes(prefect: str, tmp_path: Path) -> None:
     folder = tmp_path / "saved"
     folder.mkdir()
