@@ -59,12 +59,18 @@ def report_view(claim: Claim, ctx: AlertContext) -> dict[str, str]:
     return {
         "figure": figures.figure(claim),
         "as_of": figures.as_of_text(claim),
-        "published": figures.published_text(claim.published),
+        "published": _published(claim),
         "source": claim.source,
         "link": ctx.link(claim.source),
         "publisher": ctx.publishers.get(claim.source, ""),
         "evidence": claim.evidence,
     }
+
+
+def _published(claim: Claim) -> str:
+    """The publication date as shown, saying so when it is only the day the article was first seen."""
+    shown = figures.published_text(claim.published)
+    return f"{shown} (first seen: the article gives no date)" if shown and claim.published_source == "first_seen" else shown
 
 
 def event_view(event: ChangeEvent, ctx: AlertContext) -> dict[str, Any]:

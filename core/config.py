@@ -16,6 +16,7 @@ Secret block) that holds its password, token or signing secret.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,6 +32,7 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     ValidationError,
+    field_validator,
 )
 
 from core.errors import ConfigError
@@ -115,6 +117,17 @@ class HttpConfig(_Strict):
     allow_private: bool = False  # loopback and private addresses; tests turn this on
     allow_networks: tuple[str, ...] = ()  # CIDRs reachable even when private ones are not (a mirror, a test server)
     respect_robots: bool = True
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, networks: tuple[str, ...]) -> tuple[str, ...]:
+        """Each one an IP network in CIDR form ("127.0.0.1/32", "10.0.0.0/8"); a mistake names it."""
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not an IP network such as 127.0.0.1/32") from None
+        return networks
     robots_ttl: NonNegativeFloat = 86400.0  # seconds a host's robots.txt is trusted (RFC 9309 §2.4: at most 24 h)
 
 

@@ -36,7 +36,8 @@ def test_an_undated_document_alerts_with_its_first_seen_date(tmp_path: Path, dat
     assert [e["kind"] for e in downloads] == ["updated"]
     assert downloads[0]["published"] == _today() and downloads[0]["published_source"] == "first_seen"
     assert downloads[0]["previous"]["value"] == 1_000_000_000
-    assert [e["value"] for p in received for e in p["data"]["events"]] == ["2500000000"]
+    assert [(e["value"], e["published_source"]) for p in received for e in p["data"]["events"]] == [
+        ("2500000000", "first_seen")]
     current = cli.json("claims", "--metric", "qwen.downloads")
     assert current[0]["value"] == 2_500_000_000 and current[0]["published_source"] == "first_seen"
 

@@ -117,8 +117,9 @@ def test_ingest_names_a_document_by_its_canonical_url_or_full_path(cli: Cli) -> 
         ("channels:\n  - {kind: pager, name: p}\n", "channels.0.kind: unknown channel kind 'pager'"),
         ("channels:\n  - {kind: webhook, name: h, url: 'http://x', timeout: 0}\n", "channels.0.webhook.timeout"),
         ("data_dir: /proc/claimwatch\n", "data_dir: /proc/claimwatch: cannot create the data directory"),
+        ("http: {allow_networks: [localhost]}\n", "http.allow_networks: Value error, 'localhost' is not an IP"),
     ],
-    ids=["timeout", "channel-kind", "channel-timeout", "data-dir"],
+    ids=["timeout", "channel-kind", "channel-timeout", "data-dir", "networks"],
 )
 def test_settings_are_validated_naming_the_key(cli: Cli, config: str, named: str) -> None:
     cli.config.write_text(config, encoding="utf-8")
