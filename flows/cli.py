@@ -18,6 +18,7 @@ import typer
 
 from core.errors import ClaimwatchError, InputError
 from core.periods import LooseDate
+from core.published import PublishedSource
 from core.types import ChangeKind
 from flows.argv import normalised
 from flows.terminal import command_runtime, console
@@ -185,7 +186,7 @@ def _print_current(runtime: Runtime, metric: str | None, as_json: bool) -> None:
 
 def _as_of(claim: Claim) -> str:
     """The as-of date, marked when it is only the day the article was first seen."""
-    seen = claim.period is None and claim.published_source == "first_seen"
+    seen = claim.period is None and claim.published_source == PublishedSource.FIRST_SEEN
     return f"{claim.as_of} (first seen)" if seen else str(claim.as_of or "")
 
 
@@ -271,7 +272,6 @@ def _ingest_document(path: Path, published: LooseDate | None, url: str | None) -
     """A document read for ingest, named by its URL (given, else its canonical link), else its full path."""
     import dataclasses  # noqa: PLC0415
 
-    from core.published import PublishedSource  # noqa: PLC0415
     from extractors.text import HTML_SUFFIXES, load_document  # noqa: PLC0415
     from sources.archive import saved_page_url  # noqa: PLC0415
     from sources.links import canonical_url  # noqa: PLC0415
