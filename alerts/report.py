@@ -120,12 +120,13 @@ class ChangeRow:
     @classmethod
     def from_event(cls, event: ChangeEvent, urls: Mapping[str, str] | None = None,
                    names: Mapping[str, str] | None = None) -> ChangeRow:
-        """The row of a change event; `urls` and `names` map a claim source (e.g. a seed id) to its link and name."""
+        """The row of a change event; `urls` and `names` map a claim source (a seed id) to its link and name."""
         known, named = urls or {}, names or {}
         old = event.previous
 
         def shown(claim: Claim) -> Point:
-            return Point.from_claim(claim, url=known.get(claim.source, ""), source=named.get(claim.source, ""))
+            url, name = known.get(claim.source, ""), named.get(claim.source, "")
+            return Point.from_claim(claim, url=url, source=name)
 
         return cls(kind=event.kind, metric=event.metric or event.claim.entity, new=shown(event.claim),
                    old=shown(old) if old is not None else None, change_pct=event.change_pct)
@@ -250,7 +251,8 @@ def _metric_view(series: MetricSeries, dom_id: str) -> dict[str, object]:
 
 def _latest_closed(rows: Sequence[ConflictRow]) -> list[ConflictRow]:
     """Closed conflicts, the most recently closed first."""
-    return sorted(rows, key=lambda r: _recency(r.closed_by) if r.closed_by else (date.min, date.min), reverse=True)
+    never = (date.min, date.min)
+    return sorted(rows, key=lambda r: _recency(r.closed_by) if r.closed_by else never, reverse=True)
 
 
 def current_point(series: MetricSeries) -> Point | None:
@@ -392,7 +394,7 @@ def _draw_series(ax: Axes, points: Sequence[Point], scale: _Scale, color: str, f
 
 
 def _draw_markers(ax: Axes, points: Sequence[Point], scale: _Scale) -> list[Line2D]:
-    """Red rings around conflicting points; legend handles for the bound, date and conflict markers present."""
+    """Red rings around conflicting points; legend handles for the bound, date and conflict markers drawn."""
     conflicts = conflicted(points)
     if conflicts:
         ax.scatter([_x(p) for p in conflicts], [_y(p, scale) for p in conflicts], s=110,

@@ -38,13 +38,21 @@ def wall(args: list[str], env: dict[str, str], repeat: int) -> float:
 def setup(folder: Path) -> dict[str, str]:
     """A config with one unreachable feed and a database already seeded and polled once."""
     sources = folder / "sources.yaml"
-    sources.write_text(f"sources:\n  - {{name: gone, kind: feed, url: 'http://127.0.0.1:{CLOSED_PORT}/f',"
-                       " interval: 30}\n", encoding="utf-8")
+    sources.write_text(
+        f"sources:\n  - {{name: gone, kind: feed, url: 'http://127.0.0.1:{CLOSED_PORT}/f', interval: 30}}\n",
+        encoding="utf-8",
+    )
     config = folder / "config.yaml"
-    config.write_text(f"data_dir: {folder / 'data'}\nsources_file: {sources}\n"
-                      "http: {allow_private: true, retries: 0}\n", encoding="utf-8")
-    env = {**os.environ, "CLAIMWATCH_CONFIG": str(config), "PREFECT_HOME": str(folder / "prefect"),
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    config.write_text(
+        f"data_dir: {folder / 'data'}\nsources_file: {sources}\nhttp: {{allow_private: true, retries: 0}}\n",
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "CLAIMWATCH_CONFIG": str(config),
+        "PREFECT_HOME": str(folder / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
     for key in ("PREFECT_API_URL", "CLAIMWATCH_DATABASE_URL"):
         env.pop(key, None)
     subprocess.run([CLAIMWATCH, "run"], env=env, check=True, capture_output=True, timeout=600)

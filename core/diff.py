@@ -104,7 +104,7 @@ class _Series:
 
     kind: MetricKind
     size: int = 0  # claims replayed (a count, not the claims: a Tracker keeps its states for a whole run)
-    current: Claim | None = None  # the value shown; flow: the latest period's, period-less only when none has one
+    current: Claim | None = None  # the value shown; flow: the latest period's (period-less only if none)
     periods: dict[str, Claim] = field(default_factory=dict)  # flow: current claim per period label
     latest_period: Claim | None = None  # flow: current claim of the latest known period
     loose: Claim | None = None  # flow: the period-less figure accepted since the latest period, if any

@@ -13,7 +13,9 @@ from enum import StrEnum
 from core.errors import InputError
 from core.periods import LooseDate
 
-CLOCK_SKEW = timedelta(days=1)  # CHANGES.md: a date up to a day ahead is a time zone or a clock, not the future
+CLOCK_SKEW = timedelta(
+    days=1
+)  # CHANGES.md: a date up to a day ahead is a time zone or a clock, not the future
 
 
 class PublishedSource(StrEnum):

@@ -41,9 +41,16 @@ class Inputs:
 
     def parameters(self) -> dict[str, Any]:
         """The backfill flow's parameters for these inputs."""
-        return {"urls": list(self.urls), "urls_file": self.urls_file, "folder": self.folder,
-                "cdx_url": self.cdx_url, "cdx_match": self.cdx_match, "cdx_from": self.cdx_from,
-                "cdx_to": self.cdx_to, "wayback_base": self.wayback_base}
+        return {
+            "urls": list(self.urls),
+            "urls_file": self.urls_file,
+            "folder": self.folder,
+            "cdx_url": self.cdx_url,
+            "cdx_match": self.cdx_match,
+            "cdx_from": self.cdx_from,
+            "cdx_to": self.cdx_to,
+            "wayback_base": self.wayback_base,
+        }
 
 
 def stream(inputs: Inputs, config: Config) -> Iterator[ArchiveItem]:

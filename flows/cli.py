@@ -45,7 +45,8 @@ WEB_SCHEMES = ("http://", "https://")
 def _global(ctx: typer.Context,
             config: Annotated[Optional[Path], typer.Option(
                 "--config", envvar="CLAIMWATCH_CONFIG",
-                help="Config file (default: ~/.config/claimwatch/config.yaml); before or after the command.")] = None,
+                help="Config file (default: ~/.config/claimwatch/config.yaml); before or after the command.",
+            )] = None,
             ) -> None:
     """Watch the news about Alibaba Cloud and Qwen and alert when a reported figure changes.
 
@@ -108,7 +109,8 @@ def _print_decisions(trace: Trace, as_json: bool) -> None:
 @baseline_app.command("seed")
 def baseline_seed(ctx: typer.Context,
                   reset: Annotated[bool, typer.Option(help="Delete everything stored first.")] = False,
-                  yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm --reset without asking.")] = False,
+                  yes: Annotated[bool, typer.Option(
+                      "--yes", "-y", help="Confirm --reset without asking.")] = False,
                   ) -> None:
     """Ingest the bundled seed documents in manifest order; running it again changes nothing."""
     from flows.baseline import seed_baseline  # noqa: PLC0415
@@ -144,7 +146,8 @@ def _what(counts: Counts) -> str:
 
 @app.command()
 def export(ctx: typer.Context,
-           out: Annotated[str, typer.Option(help="Where to write the JSON lines; - for standard output.")] = "-",
+           out: Annotated[str, typer.Option(help="The file to write the JSON lines to; - for standard output.",
+                                            )] = "-",
            ) -> None:
     """Write every article (with its text), claim and change event as JSON lines, to keep or to move."""
     from flows.export import export_lines, write_lines  # noqa: PLC0415
@@ -175,12 +178,13 @@ def _print_current(runtime: Runtime, metric: str | None, as_json: bool) -> None:
     rows = standing_values(runtime.store, runtime.pipeline.catalog, metric)
     info = runtime.store.article_info([r.claim.source for r in rows])
     if as_json:
-        print(dump_json(_current_json(r.claim, info.get(r.claim.source)) | {"open_conflicts": r.open_conflicts}
-                        for r in rows))
+        print(dump_json(
+            _current_json(r.claim, info.get(r.claim.source)) | {"open_conflicts": r.open_conflicts} for r in rows
+        ))
         return
     table = [(r.metric.label or r.metric.id, "forecast" if r.claim.forecast else "actual", figure(r.claim),
-              _as_of(r.claim), _source_name(r.claim.source, info), "open conflict" if r.open_conflicts else "")
-             for r in rows]
+              _as_of(r.claim), _source_name(r.claim.source, info),
+              "open conflict" if r.open_conflicts else "") for r in rows]
     print_table(console, "Current values", ["metric", "series", "value", "as of", "source", "status"], table)
 
 
@@ -280,7 +284,8 @@ def _ingest_document(path: Path, published: LooseDate | None, url: str | None) -
     declared = saved_page_url(path) if path.suffix.lower() in HTML_SUFFIXES else ""
     link = url or (canonical_url(declared) if declared.startswith(WEB_SCHEMES) else None)
     dated_by = PublishedSource.GIVEN if published else PublishedSource.PAGE if document.published else None
-    return dataclasses.replace(document, source=link or str(path.resolve()), url=link, published_source=dated_by)
+    named = link or str(path.resolve())
+    return dataclasses.replace(document, source=named, url=link, published_source=dated_by)
 
 
 def _print_events(events: Sequence[ChangeEvent], as_json: bool, title: str) -> None:
@@ -344,7 +349,8 @@ def alerts_pending(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                          "event": event_json(r.event)} for r in rows))
         return
     table = [(r.id, r.channel, r.event.kind, r.event.metric, figure(r.event.claim), r.attempts,
-              local_time(r.next_attempt_at) if r.next_attempt_at else "now", r.last_error or "") for r in rows]
+              local_time(r.next_attempt_at) if r.next_attempt_at else "now", r.last_error or "")
+             for r in rows]
     print_table(console, "Pending alerts", ["id", "channel", "kind", "metric", "value", "attempts", "next", "error"],
                 table)
 
@@ -386,7 +392,7 @@ def alerts_test(ctx: typer.Context) -> None:
 @app.command()
 def report(ctx: typer.Context,
            out: Annotated[Optional[str], typer.Option(
-               help="The HTML file to write, - for standard output (default: report.html in the data directory).",
+               help="The HTML file to write, - for standard output (default: report.html in the data dir).",
            )] = None,
            metric: Annotated[Optional[list[str]], typer.Option(help="Only these metric ids (repeatable).")] = None,
            since: DateOpt = None) -> None:

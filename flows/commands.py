@@ -144,7 +144,8 @@ def backfill(
 
 def serve(
     ctx: typer.Context,
-    now: Annotated[bool, typer.Option("--now", help="Run the monitor once at start, then on schedule.")] = False,
+    now: Annotated[bool, typer.Option(
+        "--now", help="Run the monitor once at start, then on schedule.")] = False,
 ) -> None:
     """Run the monitor (every 30 minutes) and digest (daily) schedules in this process."""
     quiet_prefect(verbose=True)  # serving is a long-lived process: its log is what people watch
@@ -207,8 +208,8 @@ def health_status(spec: SourceSpec | None, info: SourceInfo, now: datetime) -> s
 def health_row(spec: SourceSpec | None, info: SourceInfo, now: datetime) -> tuple[str, ...]:
     """One row of ``claimwatch sources``."""
     state = info.state
-    return (info.id, info.kind, _when(state.last_success), str(state.consecutive_failures), _when(state.next_poll),
-            health_status(spec, info, now))
+    return (info.id, info.kind, _when(state.last_success), str(state.consecutive_failures),
+            _when(state.next_poll), health_status(spec, info, now))
 
 
 def health_json(spec: SourceSpec | None, info: SourceInfo, now: datetime) -> dict[str, Any]:
@@ -222,8 +223,9 @@ def health_json(spec: SourceSpec | None, info: SourceInfo, now: datetime) -> dic
 
 def never_polled_json(spec: SourceSpec) -> dict[str, Any]:
     """A configured source that has never been polled, as ``sources --json`` shows it."""
-    return {"source": spec.name, "kind": spec.kind, "url": spec.url, "last_success": None, "last_attempt": None,
-            "consecutive_failures": 0, "last_error": None, "next_poll": None, "status": "never polled"}
+    return {"source": spec.name, "kind": spec.kind, "url": spec.url, "last_success": None,
+            "last_attempt": None, "consecutive_failures": 0, "last_error": None, "next_poll": None,
+            "status": "never polled"}
 
 
 def _iso(moment: datetime | None) -> str | None:

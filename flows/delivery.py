@@ -11,7 +11,7 @@ from alerts.deliver import DeliveryResult, deliver
 from alerts.secrets import SecretResolver
 from core.types import ChangeEvent, Claim
 from flows.pipeline import Pipeline
-from storage import PendingDelivery
+from storage import PendingDelivery, Store
 
 HISTORY_IN_ALERT = 5  # recent values shown in an alert body: enough to see a trend, short enough to read
 LEASE = timedelta(minutes=10)  # a run's rows are hidden from concurrent runs this long; far above a send
@@ -38,13 +38,20 @@ def alert_context(pipeline: Pipeline, events: Sequence[ChangeEvent]) -> AlertCon
         history=history,
         publishers={s: a.publisher for s, a in info.items() if a.publisher},
         urls={s: a.url for s, a in info.items() if a.url},
-        citations={e.key: [c.source for c in store.event_citations(e) if c.source != e.claim.source] for e in events},
+        citations={e.key: _others(store, e) for e in events},
     )
 
 
+def _others(store: Store, event: ChangeEvent) -> list[str]:
+    """The other sources that stated the event's figure (never the event's own)."""
+    return [c.source for c in store.event_citations(event) if c.source != event.claim.source]
+
+
 def recent(claims: Sequence[Claim]) -> list[Claim]:
-    """The latest few figures by date (as-of, then publication), oldest first: stored order is ingestion order,
-    and a backfilled old figure stored last is not the latest."""
+    """The latest few figures by date (as-of, then publication), oldest first.
+
+    Not the last few stored: a backfilled old figure stored last is not the latest.
+    """
     dated = sorted(claims, key=lambda c: (c.as_of or date.min, c.published.day if c.published else date.min))
     return dated[-HISTORY_IN_ALERT:]
 

@@ -67,7 +67,7 @@ def deployments(config_path: str | None = None) -> list[Any]:
 
 
 def serve(config_path: str | None = None, *, run_now: bool = False) -> None:
-    """Run the schedules in this process until interrupted (no work pool needed); ``run_now``: a monitor run first."""
+    """Run the schedules in this process until interrupted (no work pool); ``run_now``: a monitor run first."""
     # Prefect 3.8's SIGTERM handler calls the async Runner.stop without awaiting it; the runner stops anyway.
     warnings.filterwarnings("ignore", "coroutine 'Runner.astop' was never awaited", RuntimeWarning)
     own_server = not PREFECT_API_URL.value()
@@ -89,7 +89,7 @@ def _run_monitor_now(config_path: str | None) -> None:
 
 
 def serving_message(api: str, own_server: bool, *, ran_now: bool, now: datetime | None = None) -> str:
-    """What is served, when each schedule first runs, and how to run the monitor by hand (working as printed)."""
+    """What is served, when each schedule first runs, and how to run the monitor by hand (works as printed)."""
     moment = now or datetime.now(UTC)
     lines = ["claimwatch: deployments being served (Ctrl-C stops them):"]
     for schedule in SCHEDULES:

@@ -55,8 +55,12 @@ def claim_record(claim: Claim) -> dict[str, Any]:
 
 def event_record(stored: StoredEvent) -> dict[str, Any]:
     """A change event as `changes --json` prints it, with its key and recording time."""
-    return {"type": "event", "key": stored.key, "recorded_at": stored.created_at.isoformat(),
-            **stored_event_json(stored)}
+    return {
+        "type": "event",
+        "key": stored.key,
+        "recorded_at": stored.created_at.isoformat(),
+        **stored_event_json(stored),
+    }
 
 
 def write_lines(path: Path, lines: Iterable[str]) -> None:

@@ -78,7 +78,7 @@ def extract_body(body: bytes, job: PageJob, fetched_at: datetime | None) -> Extr
 
 
 def _document(body: bytes, job: PageJob, fetched_at: datetime | None) -> Document:
-    """The page as a Document named by its canonical URL, dated by the page, else by the feed, else first seen.
+    """The page as a Document named by its canonical URL, dated by the page, else the feed, else first seen.
 
     InputError naming the page when that date is in the future: such a page is never stored (CHANGES.md).
     """

@@ -101,7 +101,7 @@ def stored_event_json(stored: StoredEvent) -> dict[str, Any]:
 
 
 def conflict_json(stored: StoredEvent) -> dict[str, Any] | None:
-    """A conflict's status ("open", "resolved" or "superseded") and the source that closed it; None otherwise."""
+    """A conflict's status ("open", "resolved" or "superseded") and the source that closed it; else None."""
     if stored.event.kind is not ChangeKind.CONFLICT:
         return None
     status = "open" if stored.conflict_open else (stored.conflict_outcome or "resolved")

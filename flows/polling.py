@@ -15,7 +15,11 @@ from sources.registry import SOURCE_KINDS, SourceSpec, load_sources
 
 def polled_sources(runtime: Runtime) -> list[SourceSpec]:
     """The enabled sources of the sources file that are polled on a schedule."""
-    return [s for s in load_sources(runtime.config.sources_file) if s.enabled and SOURCE_KINDS[s.kind].mode == "poll"]
+    return [
+        s
+        for s in load_sources(runtime.config.sources_file)
+        if s.enabled and SOURCE_KINDS[s.kind].mode == "poll"
+    ]
 
 
 def due_sources(runtime: Runtime, now: datetime, force: bool) -> list[SourceSpec]:
@@ -36,5 +40,7 @@ def _is_due(state: SourceState, now: datetime) -> bool:
 def next_poll(runtime: Runtime) -> datetime | None:
     """When the first of the polled sources is next due; None when there is none."""
     names = {spec.name for spec in polled_sources(runtime)}
-    polls = [i.state.next_poll for i in runtime.store.sources() if i.id in names and i.state.next_poll is not None]
+    polls = [
+        i.state.next_poll for i in runtime.store.sources() if i.id in names and i.state.next_poll is not None
+    ]
     return min(polls, default=None)

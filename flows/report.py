@@ -49,8 +49,8 @@ class _Links:
 
     def point(self, claim: Claim, conflict: bool = False) -> Point:
         """A claim as a report point, linked and named."""
-        return Point.from_claim(claim, url=self.urls.get(claim.source, ""), source=self.names.get(claim.source, ""),
-                                conflict=conflict)
+        url, name = self.urls.get(claim.source, ""), self.names.get(claim.source, "")
+        return Point.from_claim(claim, url=url, source=name, conflict=conflict)
 
 
 def _name(article: ArticleInfo) -> str:
@@ -88,7 +88,8 @@ def _conflict_row(metric: Metric, conflict: Conflict, links: _Links) -> Conflict
 def _closed_row(metric: Metric, closed: ClosedConflict, links: _Links) -> ConflictRow:
     """Both sides of a closed conflict, how it ended and the claim that ended it."""
     older, newer = closed.conflict.sides
-    return ConflictRow(metric.id, links.point(older), links.point(newer), closed.outcome, links.point(closed.by))
+    ended_by = links.point(closed.by)
+    return ConflictRow(metric.id, links.point(older), links.point(newer), closed.outcome, ended_by)
 
 
 def _source_rows(store: Store) -> list[SourceRow]:

@@ -41,7 +41,7 @@ _LINK_ENTRY = re.compile(r'<(?P<url>[^>]*)>(?P<params>(?:\s*;\s*[\w-]+\s*=\s*(?:
 _REL_PARAM = re.compile(r'rel\s*=\s*"?(?P<rel>[^";]+)"?', re.IGNORECASE)
 _CANONICAL = re.compile(rb'<link[^>]+rel=["\']?canonical["\']?[^>]*>', re.IGNORECASE)
 _HREF = re.compile(rb'href=["\']?([^"\'\s>]+)', re.IGNORECASE)
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\"()\[\]]+)")  # "[Errno 111] Connection refused" inside urllib3's text
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\"()\[\]]+)")  # "[Errno 111] Connection refused" in urllib3's text
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,8 @@ def cdx_items(query: CdxQuery, client: wayback.WaybackClient, base: str = WAYBAC
     except wb_errors.WaybackException as exc:
         raise _cdx_error(query.url, exc) from None
     except requests.RequestException as exc:
-        raise FetchError(f"CDX search for {query.url}: cannot reach {base} ({short_reason(exc)})", url=query.url,
+        reason = short_reason(exc)
+        raise FetchError(f"CDX search for {query.url}: cannot reach {base} ({reason})", url=query.url,
                          transient=True) from None
 
 

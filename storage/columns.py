@@ -1,4 +1,4 @@
-"""Column types that behave the same on SQLite and PostgreSQL: exact decimals, UTC timestamps, compressed text."""
+"""Column types that behave alike on SQLite and PostgreSQL: exact decimals, UTC timestamps, compressed text."""
 
 from __future__ import annotations
 

@@ -132,8 +132,8 @@ class EventRow(Base):
     previous_fact_id: Mapped[int | None] = mapped_column(ForeignKey("facts.id", ondelete="SET NULL"))
     change_pct: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     direction: Mapped[str | None] = mapped_column(String(8))  # "up", "down" or None
-    resolves: Mapped[str] = mapped_column(Text, default="")  # space-separated keys of the conflicts it settles
-    supersedes: Mapped[str] = mapped_column(Text, default="")  # ... and of those it closes by moving past them
+    resolves: Mapped[str] = mapped_column(Text, default="")  # space-separated keys of conflicts it settles
+    supersedes: Mapped[str] = mapped_column(Text, default="")  # ... and of those it moves past (superseded)
     conflict_key: Mapped[str | None] = mapped_column(
         String(64), index=True
     )  # core.diff.Conflict.key, conflicts only

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from core.errors import StorageError
 from core.types import ChangeEvent, ChangeKind, Claim
 from storage.models import ArticleRow, ClaimRow, EventRow, FactRow
-from storage.results import ArticleInfo, Citation, StoredEvent
+from storage.results import ArticleInfo, Citation, StoredArticle, StoredEvent
 from storage.rows import article_info, as_of_key, citation_from_rows, claim_from_rows, fact_key, published_key
 
 Cited = tuple[ClaimRow, ArticleRow]
@@ -109,10 +109,17 @@ def numbered_claims(
     return [(row.id, claim_from_rows(row, article)) for row, article in session.execute(query).tuples()]
 
 
+def stored_articles(session: Session) -> list[StoredArticle]:
+    """Every article with its text, in the order stored."""
+    rows = session.execute(select(ArticleRow).order_by(ArticleRow.id)).scalars()
+    return [StoredArticle(article_info(row), row.text) for row in rows]
+
+
 def all_claims(session: Session) -> list[Claim]:
     """Every citation, tracked or not, in the order stored."""
     query = select(ClaimRow, ArticleRow).join(ArticleRow, ClaimRow.article_id == ArticleRow.id)
-    return [claim_from_rows(row, article) for row, article in session.execute(query.order_by(ClaimRow.id)).tuples()]
+    rows = session.execute(query.order_by(ClaimRow.id)).tuples()
+    return [claim_from_rows(row, article) for row, article in rows]
 
 
 def citations(session: Session, fact: int) -> list[Citation]:

@@ -26,8 +26,16 @@ from storage.engine import (
 )
 from storage.migrate import upgrade
 from storage.models import DATA_TABLES, ArticleRow, Base, ClaimRow, EventRow, OutboxRow, SourceRow, utcnow
-from storage.results import ArticleInfo, Citation, Counts, PendingDelivery, SourceInfo, StoredArticle, StoredEvent
-from storage.rows import article_info, state_from_row, state_values
+from storage.results import (
+    ArticleInfo,
+    Citation,
+    Counts,
+    PendingDelivery,
+    SourceInfo,
+    StoredArticle,
+    StoredEvent,
+)
+from storage.rows import state_from_row, state_values
 from storage.transaction import Transaction
 from storage.upsert import insert_ignore
 
@@ -152,8 +160,7 @@ class Store:
 
     def articles(self) -> list[StoredArticle]:
         """Every stored article with its text, in the order stored."""
-        query = select(ArticleRow).order_by(ArticleRow.id)
-        return self._read(lambda s: [StoredArticle(article_info(r), r.text) for r in s.execute(query).scalars()])
+        return self._read(queries.stored_articles)
 
     def all_claims(self) -> list[Claim]:
         """Every stored citation, tracked or not, in the order stored."""

@@ -171,7 +171,7 @@ class Transaction:
         return sum(1 for row_id in new if row_id is not None)
 
     def _close_conflicts(self, keys: Sequence[str], closed_by: int, outcome: str) -> None:
-        """Mark the conflicts an event settles or supersedes (by core.diff.Conflict.key) as closed, and how."""
+        """Mark the conflicts an event settles or supersedes (core.diff.Conflict.key) as closed, and how."""
         if keys:
             self._session.execute(
                 update(EventRow)

@@ -37,7 +37,8 @@ def test_an_undated_document_alerts_with_its_first_seen_date(tmp_path: Path, dat
     assert downloads[0]["published"] == _today() and downloads[0]["published_source"] == "first_seen"
     assert downloads[0]["previous"]["value"] == 1_000_000_000
     assert [(e["value"], e["published_source"]) for p in received for e in p["data"]["events"]] == [
-        ("2500000000", "first_seen")]
+        ("2500000000", "first_seen")
+    ]
     current = cli.json("claims", "--metric", "qwen.downloads")
     assert current[0]["value"] == 2_500_000_000 and current[0]["published_source"] == "first_seen"
 
@@ -55,7 +56,9 @@ def test_a_future_publication_date_is_refused_and_stores_nothing(tmp_path: Path,
     assert cli.run("ingest", "--no-alerts", "--published", tomorrow, str(doc)).returncode == 0
 
 
-def test_a_period_less_flow_figure_never_replaces_the_dated_current_value(tmp_path: Path, database_url: str) -> None:
+def test_a_period_less_flow_figure_never_replaces_the_dated_current_value(
+    tmp_path: Path, database_url: str
+) -> None:
     """Was: "revenue grew 40%" (no period) became the current value in place of 34% in 2025-Q3."""
     cli = Cli(tmp_path, database_url)
     assert cli.run("baseline", "seed").returncode == 0
@@ -99,19 +102,27 @@ def test_ingest_into_a_fresh_database_seeds_the_baseline_first(tmp_path: Path, d
     assert len({e["source"] for e in cli.json("changes")}) > 1  # the seed documents are stored too
 
 
-def test_writers_starting_together_on_an_empty_database_seed_it_once(tmp_path: Path, database_url: str) -> None:
+def test_writers_starting_together_on_an_empty_database_seed_it_once(
+    tmp_path: Path, database_url: str
+) -> None:
     """Two ingests at once: each waits for the one seeding, so both are compared with the baseline."""
     cli = Cli(tmp_path, database_url)
-    docs = [cli.write(f"{n}.txt", f"Qwen models have passed {n} billion downloads, Alibaba Cloud said.\n")
-            for n in (2, 3)]
-    running = [cli.start("ingest", "--json", "--no-alerts", "--published", "2026-03-01", str(d)) for d in docs]
+    docs = [
+        cli.write(f"{n}.txt", f"Qwen models have passed {n} billion downloads, Alibaba Cloud said.\n")
+        for n in (2, 3)
+    ]
+    running = [
+        cli.start("ingest", "--json", "--no-alerts", "--published", "2026-03-01", str(d)) for d in docs
+    ]
     outputs = [p.communicate(timeout=120) for p in running]
     assert all(p.returncode == 0 for p in running), outputs
     kinds = sorted(e["kind"] for out, _ in outputs for e in json.loads(out))
     assert "new" not in kinds
     reference = Cli(tmp_path / "reference", f"sqlite:///{tmp_path / 'reference' / 'cw.db'}")
     assert reference.run("baseline", "seed").returncode == 0
-    assert len(cli.json("changes")) == len(reference.json("changes")) + len(kinds)  # seeded once, no duplicates
+    assert len(cli.json("changes")) == len(reference.json("changes")) + len(
+        kinds
+    )  # seeded once, no duplicates
     assert cli.run("baseline", "seed").stdout.startswith("baseline: 5 documents, 0 new facts")
 
 
@@ -121,14 +132,21 @@ def test_also_reported_by_cites_only_other_sources(tmp_path: Path, database_url:
         cli = Cli(tmp_path, database_url, [hook_channel("hook", hook.url), mail_channel(smtp.port)])
         assert cli.run("baseline", "seed").returncode == 0
         doc = cli.write("a.txt", DOWNLOADS_2_5B)
-        assert cli.run("ingest", "--published", "2026-03-01", "--url", "https://a.example/q", str(doc)).returncode == 0
+        assert (
+            cli.run(
+                "ingest", "--published", "2026-03-01", "--url", "https://a.example/q", str(doc)
+            ).returncode
+            == 0
+        )
         first = hook.payloads()[-1]["data"]["events"][0]
         assert first["citations"] == [] and "Also reported by" not in _text(mailbox.messages[-1])
         hook.behaviour.status = 503
         mailbox.messages.clear()
         more = cli.write("b.txt", "Qwen models have passed 3 billion downloads, Alibaba Cloud said.\n")
         cli.run("ingest", "--published", "2026-03-02", "--url", "https://b.example/q", str(more))
-        again = cli.write("c.txt", "Qwen models have passed 3 billion downloads, Alibaba Cloud said on Monday.\n")
+        again = cli.write(
+            "c.txt", "Qwen models have passed 3 billion downloads, Alibaba Cloud said on Monday.\n"
+        )
         cli.run("ingest", "--published", "2026-03-03", "--url", "https://c.example/q", str(again))
         hook.behaviour.status = 204
         assert cli.run("alerts", "retry").returncode == 0
@@ -140,8 +158,12 @@ def test_reset_needs_yes_says_what_goes_and_export_keeps_it(tmp_path: Path, data
     """Was: `baseline seed --reset` deleted all ingested history without asking."""
     cli = Cli(tmp_path, database_url)
     assert cli.run("baseline", "seed").returncode == 0
-    assert cli.run("ingest", "--no-alerts", "--published", "2026-03-01",
-                   str(cli.write("a.txt", DOWNLOADS_2_5B))).returncode == 0
+    assert (
+        cli.run(
+            "ingest", "--no-alerts", "--published", "2026-03-01", str(cli.write("a.txt", DOWNLOADS_2_5B))
+        ).returncode
+        == 0
+    )
     before = cli.json("changes")
     refused = one_line_error(cli.run("baseline", "seed", "--reset"))
     assert f"{len(before)} change events" in refused and "--yes" in refused and "claimwatch export" in refused
@@ -173,7 +195,10 @@ def test_the_email_history_is_in_date_order(tmp_path: Path, database_url: str) -
         assert cli.run("baseline", "seed").returncode == 0
         old = cli.write("old.txt", "Qwen models have passed 300 million downloads, Alibaba Cloud said.\n")
         assert cli.json("ingest", "--published", "2025-06-01", str(old))[0]["kind"] == "historical"
-        assert cli.run("ingest", "--published", "2026-03-01", str(cli.write("a.txt", DOWNLOADS_2_5B))).returncode == 0
+        assert (
+            cli.run("ingest", "--published", "2026-03-01", str(cli.write("a.txt", DOWNLOADS_2_5B))).returncode
+            == 0
+        )
         text = _text(mailbox.messages[-1])
     lines = text.split("Recent history of Qwen downloads:")[1].splitlines()
     days = [line.split()[0] for line in lines if line.startswith("  ")]

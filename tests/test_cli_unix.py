@@ -71,13 +71,16 @@ def test_config_and_json_work_before_or_after_the_command(cli: Cli) -> None:
     env = {k: v for k, v in cli.env.items() if k != "CLAIMWATCH_CONFIG"}
     cli.env = env
     assert cli.run("--config", config, "baseline", "seed").returncode == 0
-    outputs = [cli.run(*args) for args in (
-        ["--config", config, "claims", "--json"],
-        ["claims", "--config", config, "--json"],
-        ["claims", "--json", f"--config={config}"],
-        ["--json", "claims", "--config", config],
-        ["--json", "--config", config, "claims"],
-    )]
+    outputs = [
+        cli.run(*args)
+        for args in (
+            ["--config", config, "claims", "--json"],
+            ["claims", "--config", config, "--json"],
+            ["claims", "--json", f"--config={config}"],
+            ["--json", "claims", "--config", config],
+            ["--json", "--config", config, "claims"],
+        )
+    ]
     assert all(o.returncode == 0 for o in outputs), [o.stderr for o in outputs]
     assert len({o.stdout for o in outputs}) == 1 and json.loads(outputs[0].stdout)
     moved = cli.run("alerts", "pending", "--config", config, "--json")
@@ -87,24 +90,39 @@ def test_config_and_json_work_before_or_after_the_command(cli: Cli) -> None:
 def test_sources_json_lists_each_source(cli: Cli) -> None:
     """Was: `sources` had no --json, unlike every other listing."""
     rows = cli.json("sources")
-    assert rows and {"source", "kind", "url", "last_success", "consecutive_failures", "next_poll", "status"} <= set(
-        rows[0])
+    assert rows and {
+        "source",
+        "kind",
+        "url",
+        "last_success",
+        "consecutive_failures",
+        "next_poll",
+        "status",
+    } <= set(rows[0])
     assert {r["status"] for r in rows} == {"never polled"}
 
 
 def test_ingest_names_a_document_by_its_canonical_url_or_full_path(cli: Cli) -> None:
     """Was: named by its file stem, so two `qwen.txt` in two folders were one source."""
-    html = ('<html><head><link rel="canonical" href="https://news.example/qwen-2b?utm_source=feed">'
-            '<title>Qwen</title></head><body><article><p>Qwen models have passed 2 billion downloads, '
-            'Alibaba Cloud said.</p><p>Developers keep building on the models, the company added.</p>'
-            '</article></body></html>')
+    html = (
+        '<html><head><link rel="canonical" href="https://news.example/qwen-2b?utm_source=feed">'
+        "<title>Qwen</title></head><body><article><p>Qwen models have passed 2 billion downloads, "
+        "Alibaba Cloud said.</p><p>Developers keep building on the models, the company added.</p>"
+        "</article></body></html>"
+    )
     page = cli.write("page.html", html)
     first = cli.write("a/qwen.txt", "Qwen models have passed 2.2 billion downloads, Alibaba Cloud said.\n")
     second = cli.write("b/qwen.txt", "Qwen models have passed 2.4 billion downloads, Alibaba Cloud said.\n")
-    events = [e for day, path in (("2026-03-01", page), ("2026-03-02", first), ("2026-03-03", second))
-              for e in cli.json("ingest", "--no-alerts", "--published", day, str(path))]
-    assert [e["source"] for e in events] == ["https://news.example/qwen-2b", str(first.resolve()),
-                                            str(second.resolve())]
+    events = [
+        e
+        for day, path in (("2026-03-01", page), ("2026-03-02", first), ("2026-03-03", second))
+        for e in cli.json("ingest", "--no-alerts", "--published", day, str(path))
+    ]
+    assert [e["source"] for e in events] == [
+        "https://news.example/qwen-2b",
+        str(first.resolve()),
+        str(second.resolve()),
+    ]
     assert [e["kind"] for e in events] == ["updated"] * 3
     bad = one_line_error(cli.run("ingest", "--url", "news.example/qwen", str(first)))
     assert "--url: 'news.example/qwen'" in bad
@@ -115,9 +133,15 @@ def test_ingest_names_a_document_by_its_canonical_url_or_full_path(cli: Cli) -> 
     [
         ("http: {read_timeout: -5}\n", "http.read_timeout: Input should be greater than 0"),
         ("channels:\n  - {kind: pager, name: p}\n", "channels.0.kind: unknown channel kind 'pager'"),
-        ("channels:\n  - {kind: webhook, name: h, url: 'http://x', timeout: 0}\n", "channels.0.webhook.timeout"),
+        (
+            "channels:\n  - {kind: webhook, name: h, url: 'http://x', timeout: 0}\n",
+            "channels.0.webhook.timeout",
+        ),
         ("data_dir: /proc/claimwatch\n", "data_dir: /proc/claimwatch: cannot create the data directory"),
-        ("http: {allow_networks: [localhost]}\n", "http.allow_networks: Value error, 'localhost' is not an IP"),
+        (
+            "http: {allow_networks: [localhost]}\n",
+            "http.allow_networks: Value error, 'localhost' is not an IP",
+        ),
     ],
     ids=["timeout", "channel-kind", "channel-timeout", "data-dir", "networks"],
 )
@@ -130,8 +154,10 @@ def test_settings_are_validated_naming_the_key(cli: Cli, config: str, named: str
 def test_pending_alerts_show_local_time_to_the_second(cli: Cli) -> None:
     """Was: the next attempt in UTC, to the microsecond, with no zone."""
     with receiver(HOOK_SECRET) as hook:
-        cli.config.write_text(json.dumps({"data_dir": str(cli.folder / "data"),
-                                          "channels": [hook_channel("hook", hook.url)]}), encoding="utf-8")
+        cli.config.write_text(
+            json.dumps({"data_dir": str(cli.folder / "data"), "channels": [hook_channel("hook", hook.url)]}),
+            encoding="utf-8",
+        )
         hook.behaviour.status = 503
         doc = cli.write("a.txt", "Qwen models have passed 2.5 billion downloads, Alibaba Cloud said.\n")
         assert cli.run("ingest", "--published", "2026-03-01", str(doc)).returncode == 0
@@ -146,7 +172,6 @@ def test_help_loads_nothing_heavy() -> None:
 
     The time itself is measured by bench/cli_startup.py; here, what is loaded.
     """
-    probe = ("import sys; from flows.cli import app; "
-             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    probe = f"import sys; from flows.cli import app; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr

@@ -24,9 +24,13 @@ UNDATED_PAGE = (
     "<p>Developers around the world keep building on the open models, the company added.</p>"
     "</article></body></html>"
 )
-FUTURE = Article("/news/future.html", "Qwen at 3 billion", "2030-01-01",
-                 "Qwen models have passed 3 billion downloads, Alibaba Cloud said.\n\n"
-                 "Developers around the world keep building on the open models, the company added.")
+FUTURE = Article(
+    "/news/future.html",
+    "Qwen at 3 billion",
+    "2030-01-01",
+    "Qwen models have passed 3 billion downloads, Alibaba Cloud said.\n\n"
+    "Developers around the world keep building on the open models, the company added.",
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +42,8 @@ def _feed(base: str, items: list[tuple[str, str | None]]) -> str:
     """RSS with one item per (path, pubDate or None)."""
     entries = "".join(
         f"<item><title>Qwen news</title><link>{base}{path}</link><guid>{base}{path}</guid>"
-        + (f"<pubDate>{day}</pubDate>" if day else "") + "<description>Qwen downloads</description></item>"
+        + (f"<pubDate>{day}</pubDate>" if day else "")
+        + "<description>Qwen downloads</description></item>"
         for path, day in items
     )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'
@@ -51,10 +56,17 @@ def test_an_undated_feed_item_and_page_alert_with_the_first_seen_date(
     monkeypatch.setenv("CW_TEST_HOOK_SECRET", HOOK_SECRET)
     with LocalServer() as server, receiver(HOOK_SECRET) as hook:
         server.add("/news/undated.html", UNDATED_PAGE)
-        server.add("/feed.xml", _feed(server.base, [("/news/undated.html", None)]),
-                   content_type="application/rss+xml")
-        config = write_config(tmp_path, database_url, [feed_source("main", server.url("/feed.xml"))],
-                              [hook_channel("hook", hook.url)])
+        server.add(
+            "/feed.xml",
+            _feed(server.base, [("/news/undated.html", None)]),
+            content_type="application/rss+xml",
+        )
+        config = write_config(
+            tmp_path,
+            database_url,
+            [feed_source("main", server.url("/feed.xml"))],
+            [hook_channel("hook", hook.url)],
+        )
         summary = monitor(config_path=str(config), force=True)
         sent = [e for p in hook.payloads() for e in p["data"]["events"]]
     assert summary.seeded == 5  # the empty database got its baseline before the first article
@@ -63,7 +75,8 @@ def test_an_undated_feed_item_and_page_alert_with_the_first_seen_date(
     assert event.kind is ChangeKind.UPDATED and event.claim.published.day == today
     assert event.claim.published_source == "first_seen"
     assert [(e["metric"], e["value"], e["published"]) for e in sent] == [
-        ("qwen.downloads", "2500000000", today.isoformat())]
+        ("qwen.downloads", "2500000000", today.isoformat())
+    ]
     with Store.open(database_url) as store:
         [stored] = [a for a in store.articles() if a.info.url == server.url("/news/undated.html")]
     assert stored.info.published_source == "first_seen" and "2.5 billion downloads" in (stored.text or "")

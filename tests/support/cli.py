@@ -23,21 +23,41 @@ class Cli:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.config = folder / "config.yaml"
-        self.config.write_text(yaml.safe_dump({"data_dir": str(folder / "data"), "channels": list(channels)}),
-                               encoding="utf-8")
-        self.env = os.environ | {"CLAIMWATCH_DATABASE_URL": database_url, "CLAIMWATCH_CONFIG": str(self.config),
-                                 "XDG_CONFIG_HOME": str(folder / "xdg"), "CW_TEST_HOOK_SECRET": HOOK_SECRET,
-                                 "COLUMNS": "200"}
+        self.config.write_text(
+            yaml.safe_dump({"data_dir": str(folder / "data"), "channels": list(channels)}), encoding="utf-8"
+        )
+        self.env = os.environ | {
+            "CLAIMWATCH_DATABASE_URL": database_url,
+            "CLAIMWATCH_CONFIG": str(self.config),
+            "XDG_CONFIG_HOME": str(folder / "xdg"),
+            "CW_TEST_HOOK_SECRET": HOOK_SECRET,
+            "COLUMNS": "200",
+        }
 
-    def run(self, *args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, stdin: str | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         """One command; its exit status and output."""
-        return subprocess.run([CLAIMWATCH, *args], capture_output=True, text=True, env=self.env, input=stdin,
-                              timeout=timeout, cwd=self.folder)
+        return subprocess.run(
+            [CLAIMWATCH, *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            input=stdin,
+            timeout=timeout,
+            cwd=self.folder,
+        )
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         """One command started in the background."""
-        return subprocess.Popen([CLAIMWATCH, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=self.env, cwd=self.folder)
+        return subprocess.Popen(
+            [CLAIMWATCH, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env,
+            cwd=self.folder,
+        )
 
     def json(self, *args: str) -> Any:
         """A command's --json output, parsed; fails on a non-zero exit."""

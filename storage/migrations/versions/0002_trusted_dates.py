@@ -1,4 +1,4 @@
-"""Trusted dates and conflict outcomes: where a publication date came from, the article's text, how a conflict ended.
+"""Trusted dates and conflict outcomes: where a date came from, the article's text, how a conflict ended.
 
 Revision ID: 0002
 Revises: 0001
