@@ -398,11 +398,14 @@ def report(ctx: typer.Context,
            since: DateOpt = None) -> None:
     """Write one self-contained HTML report: timelines, changes, conflicts and sources."""
     from flows.report import render, write_report  # noqa: PLC0415
+    from flows.runtime import make_data_dir  # noqa: PLC0415
 
     since_day = _date(since)
     with command_runtime(ctx) as runtime:
         html = render(runtime, metrics=metric or None, since=since_day.day if since_day else None)
         target = Path(out) if out and out != "-" else runtime.data_dir / "report.html"
+    if out is None:
+        make_data_dir(target.parent)
     if out == "-":
         sys.stdout.write(html)
         return

@@ -49,11 +49,12 @@ def open_runtime(config_path: str | Path | None = None, env: Mapping[str, str] |
     config = load_config(config_path, env)
     url = config.resolved_database_url(env)
     data_dir = config.resolved_data_dir(env)
-    _make_dir(data_dir)
+    if url.startswith("sqlite:///"):  # on PostgreSQL nothing needs it until a command writes a file there
+        make_data_dir(data_dir)
     return Runtime(config, Store.open(url), data_dir)
 
 
-def _make_dir(folder: Path) -> None:
+def make_data_dir(folder: Path) -> None:
     """Create the data directory; ConfigError naming it when that is impossible."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
