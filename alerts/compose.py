@@ -14,6 +14,7 @@ from markupsafe import escape
 from alerts import figures
 from alerts.context import AlertContext
 from alerts.payload import build_payload, probe_payload
+from core.published import PublishedSource
 from core.types import Alert, ChangeEvent, ChangeKind, Claim
 
 HISTORY_ROWS = 5  # the last few values give the trend; a long table belongs to `claimwatch history`
@@ -59,12 +60,20 @@ def report_view(claim: Claim, ctx: AlertContext) -> dict[str, str]:
     return {
         "figure": figures.figure(claim),
         "as_of": figures.as_of_text(claim),
-        "published": figures.published_text(claim.published),
+        "published": _published(claim),
         "source": claim.source,
         "link": ctx.link(claim.source),
         "publisher": ctx.publishers.get(claim.source, ""),
         "evidence": claim.evidence,
     }
+
+
+def _published(claim: Claim) -> str:
+    """The publication date as shown, saying so when it is only the day the article was first seen."""
+    shown = figures.published_text(claim.published)
+    if shown and claim.published_source == PublishedSource.FIRST_SEEN:
+        return f"{shown} (first seen: the article gives no date)"
+    return shown
 
 
 def event_view(event: ChangeEvent, ctx: AlertContext) -> dict[str, Any]:

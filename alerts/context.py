@@ -31,5 +31,7 @@ class AlertContext:
         return link if link.startswith(WEB_SCHEMES) else ""
 
     def sources_citing(self, event: ChangeEvent) -> list[str]:
-        """Every further source of the event, in order, without repeats."""
-        return list(dict.fromkeys([*event.citations, *self.citations.get(event.key, ())]))
+        """Every other source that stated the event's figure, in order, without repeats (never its own)."""
+        own = {event.claim.source, self.urls.get(event.claim.source, event.claim.source)}
+        found = [*event.citations, *self.citations.get(event.key, ())]
+        return [source for source in dict.fromkeys(found) if source not in own]

@@ -62,6 +62,7 @@ def event_payload(event: ChangeEvent, ctx: AlertContext) -> dict[str, Any]:
         "url": ctx.link(c.source) or None,
         "publisher": ctx.publishers.get(c.source),
         "published": _iso(c.published),
+        "published_source": c.published_source,
         "evidence": c.evidence,
         "citations": ctx.sources_citing(event),
     }

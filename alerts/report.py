@@ -28,6 +28,7 @@ from matplotlib.ticker import FuncFormatter
 
 from alerts import figures
 from core.periods import LooseDate
+from core.published import PublishedSource
 from core.types import ChangeEvent, ChangeKind, Claim, Metric, Qualifier
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -75,6 +76,7 @@ class Point:
     published: LooseDate | None = None
     evidence: str = ""
     period: str = ""  # "2025-Q3", or "" when the claim has none
+    approximate: bool = False  # as of the day the article was first seen: it states no date of its own
 
     @classmethod
     def from_claim(cls, claim: Claim, *, url: str = "", source: str = "", conflict: bool = False) -> Point:
@@ -84,6 +86,7 @@ class Point:
             forecast=claim.forecast, conflict=conflict, source=source or claim.source,
             url=url or _link(claim.source), published=claim.published, evidence=claim.evidence,
             period=claim.period.label if claim.period is not None else "",
+            approximate=claim.period is None and claim.published_source == PublishedSource.FIRST_SEEN,
         )  # fmt: skip
 
     @property
@@ -115,25 +118,29 @@ class ChangeRow:
     change_pct: Decimal | None = None
 
     @classmethod
-    def from_event(cls, event: ChangeEvent, urls: Mapping[str, str] | None = None) -> ChangeRow:
-        """The row of a change event; `urls` maps a claim source (e.g. a seed id) to its link."""
-        known = urls or {}
+    def from_event(cls, event: ChangeEvent, urls: Mapping[str, str] | None = None,
+                   names: Mapping[str, str] | None = None) -> ChangeRow:
+        """The row of a change event; `urls` and `names` map a claim source (a seed id) to its link and name."""
+        known, named = urls or {}, names or {}
         old = event.previous
-        return cls(
-            kind=event.kind, metric=event.metric or event.claim.entity,
-            new=Point.from_claim(event.claim, url=known.get(event.claim.source, "")),
-            old=Point.from_claim(old, url=known.get(old.source, "")) if old is not None else None,
-            change_pct=event.change_pct,
-        )  # fmt: skip
+
+        def shown(claim: Claim) -> Point:
+            url, name = known.get(claim.source, ""), named.get(claim.source, "")
+            return Point.from_claim(claim, url=url, source=name)
+
+        return cls(kind=event.kind, metric=event.metric or event.claim.entity, new=shown(event.claim),
+                   old=shown(old) if old is not None else None, change_pct=event.change_pct)
 
 
 @dataclass(frozen=True)
 class ConflictRow:
-    """An open conflict: two claims about one metric that cannot both be true."""
+    """A conflict: two claims about one metric that cannot both be true; open, or how it ended."""
 
     metric: str
     side_a: Point
     side_b: Point
+    status: str = "open"  # "open", "resolved" (a later report agreed with one side) or "superseded"
+    closed_by: Point | None = None  # the claim that resolved or superseded it
 
 
 @dataclass(frozen=True)
@@ -157,14 +164,16 @@ class ReportData:
     since: date | None = None  # shown in the header; the caller has already applied it
     metrics: Sequence[MetricSeries] = ()
     changes: Sequence[ChangeRow] = ()  # any order; the most recently published are shown first
-    conflicts: Sequence[ConflictRow] = ()
+    conflicts: Sequence[ConflictRow] = ()  # open ones
     sources: Sequence[SourceRow] = ()
     title: str = "claimwatch report"
+    closed_conflicts: Sequence[ConflictRow] = ()  # resolved or superseded, with the claim that closed each
 
     @property
     def empty(self) -> bool:
         """Whether there is nothing at all to show yet."""
-        return not (any(m.points for m in self.metrics) or self.changes or self.conflicts or self.sources)
+        return not (any(m.points for m in self.metrics) or self.changes or self.conflicts or self.sources
+                    or self.closed_conflicts)
 
 
 @dataclass(frozen=True)
@@ -185,11 +194,15 @@ class _Marker:
     legend: str
 
 
-MARKERS = (
+MARKERS = (  # a bound is drawn hollow: the figure is at least (or at most) there, not there
     _Marker(frozenset(Qualifier) - LOWER_BOUNDS - {Qualifier.UNDER}, "o", ""),
     _Marker(LOWER_BOUNDS, "^", "lower bound (over / at least)"),
     _Marker(frozenset({Qualifier.UNDER}), "v", "upper bound (under)"),
 )
+BOUNDS = LOWER_BOUNDS | {Qualifier.UNDER}
+APPROXIMATE_ALPHA = 0.4  # a point dated only by the day its article was first seen is drawn faint
+LEGEND_GREY = "#555555"  # bound and date markers in the legend: a shape, whichever series it marks
+MIN_CHART_POINTS = 2  # one point on a time axis says nothing a value card does not say better
 
 
 def render_report(data: ReportData) -> str:
@@ -203,6 +216,8 @@ def render_report(data: ReportData) -> str:
         changes_hidden=max(0, len(changes) - MAX_CHANGE_ROWS),
         conflicts=list(data.conflicts)[:MAX_CONFLICT_ROWS],
         conflicts_hidden=max(0, len(data.conflicts) - MAX_CONFLICT_ROWS),
+        closed=_latest_closed(data.closed_conflicts)[:MAX_CONFLICT_ROWS],
+        closed_hidden=max(0, len(data.closed_conflicts) - MAX_CONFLICT_ROWS),
         label=lambda metric_id: labels.get(metric_id, metric_id),
         link=_link,
         clip=_clip,
@@ -220,17 +235,24 @@ def _template() -> jinja2.Template:
 
 
 def _metric_view(series: MetricSeries, dom_id: str) -> dict[str, object]:
-    """What the template shows for one metric: its chart and current value."""
+    """What the template shows for one metric: its chart (from two dated points on) and current value."""
     dated = [p for p in series.points if p.as_of is not None]
     return {
         "metric": series.metric,
         "label": series.metric.label or series.metric.id,
         "dom_id": dom_id,
-        "chart": chart_svg(series, dom_id) if dated else None,
+        "chart": chart_svg(series, dom_id) if len(dated) >= MIN_CHART_POINTS else None,
         "current": current_point(series),
         "count": len(series.points),
+        "points": series.points,
         "undated": len(series.points) - len(dated),
     }
+
+
+def _latest_closed(rows: Sequence[ConflictRow]) -> list[ConflictRow]:
+    """Closed conflicts, the most recently closed first."""
+    never = (date.min, date.min)
+    return sorted(rows, key=lambda r: _recency(r.closed_by) if r.closed_by else never, reverse=True)
 
 
 def current_point(series: MetricSeries) -> Point | None:
@@ -352,36 +374,45 @@ def _draw(ax: Axes, points: Sequence[Point], scale: _Scale) -> list[Line2D]:
 
 
 def _draw_series(ax: Axes, points: Sequence[Point], scale: _Scale, color: str, forecast: bool) -> Line2D:
-    """The series line with a marker per point; its legend handle."""
+    """The series line (solid: actuals, dashed: forecasts, each in one colour) with a marker per point.
+
+    Exact figures are filled, bounds hollow; a point dated only by when its article was first seen is faint.
+    Returns the series' legend handle.
+    """
     style = {"linestyle": "--" if forecast else "-", "color": color, "linewidth": 1.2}
     ax.plot([_x(p) for p in points], [_y(p, scale) for p in points], **style)
     for marker in MARKERS:
-        chosen = [p for p in points if p.qualifier in marker.qualifiers]
-        if not chosen:
-            continue
-        face = "white" if forecast else color
-        ax.scatter([_x(p) for p in chosen], [_y(p, scale) for p in chosen], marker=marker.shape,
-                   s=MARKER_AREA, facecolors=face, edgecolors=color, linewidths=1.0, zorder=3)  # fmt: skip
+        for faint in (False, True):
+            chosen = [p for p in points if p.qualifier in marker.qualifiers and p.approximate == faint]
+            if chosen:
+                face = "white" if marker.qualifiers <= BOUNDS else color
+                ax.scatter([_x(p) for p in chosen], [_y(p, scale) for p in chosen], marker=marker.shape,
+                           s=MARKER_AREA, facecolors=face, edgecolors=color, linewidths=1.0, zorder=3,
+                           alpha=APPROXIMATE_ALPHA if faint else 1.0)  # fmt: skip
     name = "forecast" if forecast else "actual"
-    return Line2D([], [], marker="o", markerfacecolor="white" if forecast else color, label=name, **style)
+    return Line2D([], [], marker="o", markerfacecolor=color, label=name, **style)
 
 
 def _draw_markers(ax: Axes, points: Sequence[Point], scale: _Scale) -> list[Line2D]:
-    """Red rings around conflicting points; legend handles for the bound and conflict markers present."""
+    """Red rings around conflicting points; legend handles for the bound, date and conflict markers drawn."""
     conflicts = conflicted(points)
     if conflicts:
         ax.scatter([_x(p) for p in conflicts], [_y(p, scale) for p in conflicts], s=110,
                    facecolors="none", edgecolors=CONFLICT_COLOR, linewidths=1.6, zorder=4)  # fmt: skip
     present = {p.qualifier for p in points}
-    handles = [_legend_marker(m.shape, "grey", m.legend) for m in MARKERS[1:] if m.qualifiers & present]
+    handles = [_legend_marker(m.shape, LEGEND_GREY, m.legend, hollow=True)
+               for m in MARKERS[1:] if m.qualifiers & present]
+    if any(p.approximate for p in points):
+        handles.append(_legend_marker("o", LEGEND_GREY, "date approximate (first seen)", faint=True))
     return handles + ([_legend_marker("o", CONFLICT_COLOR, "conflict", ring=True)] if conflicts else [])
 
 
-def _legend_marker(shape: str, color: str, label: str, ring: bool = False) -> Line2D:
-    """A legend entry showing a single marker."""
-    face = "none" if ring else color
-    return Line2D([], [], linestyle="", marker=shape, markersize=8 if ring else 6,
-                  markerfacecolor=face, markeredgecolor=color, label=label)  # fmt: skip
+def _legend_marker(shape: str, color: str, label: str, *, ring: bool = False, hollow: bool = False,
+                   faint: bool = False) -> Line2D:
+    """A legend entry showing a single marker, drawn as the chart draws it."""
+    face = "none" if ring else "white" if hollow else color
+    return Line2D([], [], linestyle="", marker=shape, markersize=8 if ring else 6, markerfacecolor=face,
+                  markeredgecolor=color, alpha=APPROXIMATE_ALPHA if faint else 1.0, label=label)
 
 
 def thin(points: Sequence[Point], limit: int) -> list[Point]:

@@ -16,13 +16,24 @@ Secret block) that holds its password, token or signing secret.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+)
 
 from core.errors import ConfigError
 from core.types import ALERTING_KINDS, ChangeKind
@@ -52,7 +63,7 @@ class _ChannelBase(_Strict):
     name: str
     kinds: frozenset[ChangeKind] = ALERTING_KINDS
     metrics: frozenset[str] | None = None  # None: every metric
-    min_change_pct: float = 0.0  # ignore updates smaller than this, in percent
+    min_change_pct: NonNegativeFloat = 0.0  # ignore updates smaller than this, in percent
     mode: Literal["each", "digest"] = "each"
 
 
@@ -61,13 +72,13 @@ class EmailChannel(_ChannelBase):
 
     kind: Literal["email"] = "email"
     host: str
-    port: int = 587
+    port: int = Field(587, ge=1, le=65535)
     security: Literal["ssl", "starttls", "none"] = "starttls"
     username: str | None = None
     password: SecretRef | None = None
     sender: str
     recipients: list[str] = Field(min_length=1)
-    timeout: float = 30.0
+    timeout: PositiveFloat = 30.0
     ca_file: str | None = None  # a CA bundle to trust, for a relay with a private certificate
 
 
@@ -77,7 +88,7 @@ class WebhookChannel(_ChannelBase):
     kind: Literal["webhook"] = "webhook"
     url: str
     secret: SecretRef | None = None
-    timeout: float = 15.0
+    timeout: PositiveFloat = 15.0
 
 
 class AppriseChannel(_ChannelBase):
@@ -94,19 +105,30 @@ Channel = Annotated[EmailChannel | WebhookChannel | AppriseChannel, Field(discri
 class HttpConfig(_Strict):
     """The shared HTTP client's limits and manners."""
 
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0  # longest wait for any single read
-    total_timeout: float = 60.0  # whole body; stops servers that trickle bytes under the read timeout
-    max_bytes: int = DEFAULT_MAX_BYTES
-    max_redirects: int = 5
-    retries: int = 3
-    per_host_concurrency: int = 2
-    politeness_delay: float = 1.0  # seconds between requests to one host
+    connect_timeout: PositiveFloat = 10.0
+    read_timeout: PositiveFloat = 30.0  # longest wait for any single read
+    total_timeout: PositiveFloat = 60.0  # whole body; stops servers that trickle bytes under the read timeout
+    max_bytes: PositiveInt = DEFAULT_MAX_BYTES
+    max_redirects: NonNegativeInt = 5
+    retries: NonNegativeInt = 3
+    per_host_concurrency: PositiveInt = 2
+    politeness_delay: NonNegativeFloat = 1.0  # seconds between requests to one host
     user_agent: str = "claimwatch/0.1 (+https://github.com/claimwatch/claimwatch)"
     allow_private: bool = False  # loopback and private addresses; tests turn this on
     allow_networks: tuple[str, ...] = ()  # CIDRs reachable even when private ones are not (a mirror, a test server)
     respect_robots: bool = True
-    robots_ttl: float = 86400.0  # seconds a host's robots.txt is trusted (RFC 9309 §2.4: at most 24 h)
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, networks: tuple[str, ...]) -> tuple[str, ...]:
+        """Each one an IP network in CIDR form ("127.0.0.1/32", "10.0.0.0/8"); a mistake names it."""
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not an IP network such as 127.0.0.1/32") from None
+        return networks
+    robots_ttl: NonNegativeFloat = 86400.0  # seconds a host's robots.txt is trusted (RFC 9309 §2.4: at most 24 h)
 
 
 DEFAULT_WATCH_TERMS = (
@@ -189,4 +211,8 @@ def parse_config(data: object, origin: Path | str = "<config>") -> Config:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        if first["type"] == "union_tag_invalid":  # "Input tag 'pager' found using 'kind' does not match ..."
+            expected = first["ctx"]["expected_tags"]
+            raise ConfigError(f"{origin}: {key}.kind: unknown channel kind {first['ctx']['tag']!r} "
+                              f"(expected one of {expected})") from None
         raise ConfigError(f"{origin}: {key}: {first['msg']}") from None

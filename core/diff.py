@@ -9,7 +9,9 @@ value, the known periods and the open conflicts, then applies one rule family pe
   agree -> confirmed; a cumulative total that falls -> conflict; else updated.
 * flow (``_flow``): a period that has a claim -> confirmed / conflict; a new period later than
   every known one -> updated; an earlier new period -> historical; no period -> confirmed when it
-  agrees with the latest known value, else updated with period unknown.
+  agrees with the latest known value, else updated with period unknown. A figure with no period
+  never becomes the value shown in place of one that has a period (CHANGES.md): the shown value
+  stays with the latest dated period.
 
 Decisions the table leaves open, taken here:
 
@@ -22,7 +24,8 @@ Decisions the table leaves open, taken here:
   the figure already reported instead of changing it.
 * A flow claim with no period published before the newest claim of its series is a backfill:
   ``historical``. Once a flow claim with no period is accepted, it is the latest known value
-  that the next claim with no period is compared with (so outlets repeating it do not re-alert).
+  that the next claim with no period is compared with (so outlets repeating it do not re-alert),
+  though never the value shown while a period has one.
 * A lower bound ("over 700M") that the latest known figure already exceeds beyond tolerance is
   ``historical`` even when it is consistent with it; symmetrically for an upper bound ("under").
 * A re-ingested claim (same fact from the same source) is never ``new``, ``updated`` or
@@ -31,6 +34,9 @@ Decisions the table leaves open, taken here:
   as-of) agrees with exactly one side; the event is ``confirmed`` and lists the conflict's key
   in ``resolves``. While open, the current value is the side from the most recently published
   source.
+* A conflict of a cumulative, level or target series is superseded (CHANGES.md) by a claim whose
+  as-of is later than both sides and that is not ``historical``: the event lists the conflict's key
+  in ``supersedes``. A flow conflict is about one period, and a later period does not settle it.
 """
 
 from __future__ import annotations
@@ -79,16 +85,31 @@ class Conflict:
         return "cf_" + hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
 
 
+RESOLVED = "resolved"  # a later claim agreed with one side
+SUPERSEDED = "superseded"  # a claim as of later than both sides moved the figure on
+
+
+@dataclass(frozen=True)
+class ClosedConflict:
+    """A conflict that is over: how it ended, and the claim that ended it."""
+
+    conflict: Conflict
+    outcome: str  # RESOLVED or SUPERSEDED
+    by: Claim
+
+
 @dataclass
 class _Series:
     """What the replay of one series has learned so far (private, mutated only by ``_advance``)."""
 
     kind: MetricKind
     size: int = 0  # claims replayed (a count, not the claims: a Tracker keeps its states for a whole run)
-    current: Claim | None = None  # the value shown; flow: the latest known value, period or not
+    current: Claim | None = None  # the value shown; flow: the latest period's (period-less only if none)
     periods: dict[str, Claim] = field(default_factory=dict)  # flow: current claim per period label
     latest_period: Claim | None = None  # flow: current claim of the latest known period
+    loose: Claim | None = None  # flow: the period-less figure accepted since the latest period, if any
     conflicts: list[Conflict] = field(default_factory=list)
+    closed: list[ClosedConflict] = field(default_factory=list)
     seen: set[tuple] = field(default_factory=set)  # (fact, source) of every claim replayed
     last_published: date | None = None  # the newest publication day among the claims
 
@@ -143,6 +164,13 @@ def open_conflicts(
 ) -> list[Conflict]:
     """Conflicts of one metric's series that no later claim has settled, oldest first."""
     return list(_replay(_one_series(history, forecast), _kind(kind)).conflicts)
+
+
+def closed_conflicts(
+    history: Sequence[Claim], kind: MetricKind | str, *, forecast: bool = False
+) -> list[ClosedConflict]:
+    """Conflicts of one metric's series that a later claim resolved or superseded, in the order closed."""
+    return list(_replay(_one_series(history, forecast), _kind(kind)).closed)
 
 
 def agree(a: Claim, b: Claim) -> bool:
@@ -225,7 +253,17 @@ def _decide(state: _Series, claim: Claim) -> ChangeEvent:
     event = settled or _RULES[state.kind](state, claim)
     if repeat and event.kind in ALERTING_KINDS:
         return replace(event, kind=ChangeKind.HISTORICAL)  # already counted when first ingested
-    return event
+    return event if repeat else _superseding(state, event)
+
+
+def _superseding(state: _Series, event: ChangeEvent) -> ChangeEvent:
+    """The event, listing the open conflicts it supersedes: as of later than both sides (not flow)."""
+    as_of = event.claim.as_of
+    if state.kind is MetricKind.FLOW or event.kind is ChangeKind.HISTORICAL or as_of is None:
+        return event
+    passed = tuple(c.key for c in state.conflicts if c.key not in event.resolves
+                   and all(side.as_of is not None and side.as_of < as_of for side in c.sides))
+    return replace(event, supersedes=passed) if passed else event
 
 
 def _point_in_time(state: _Series, claim: Claim) -> ChangeEvent:
@@ -259,15 +297,15 @@ def _flow(state: _Series, claim: Claim) -> ChangeEvent:
 
 def _new_period(state: _Series, claim: Claim) -> ChangeEvent:
     """flow, a period later than every known one: updated, unless it dates the latest period-less figure."""
-    shown = state.current
-    if shown is not None and shown.period is None and agree(shown, claim):
-        return _event(ChangeKind.CONFIRMED, claim, shown)  # "34%" then "34% in Q3": nothing changed
-    return _event(ChangeKind.UPDATED, claim, state.latest_period or shown)
+    loose = state.loose
+    if loose is not None and agree(loose, claim):
+        return _event(ChangeKind.CONFIRMED, claim, loose)  # "34%" then "34% in Q3": nothing changed
+    return _event(ChangeKind.UPDATED, claim, state.latest_period or state.current)
 
 
 def _flow_without_period(state: _Series, claim: Claim) -> ChangeEvent:
     """flow, no period: agrees with the latest known value -> confirmed, else updated (period unknown)."""
-    latest = state.current
+    latest = state.loose or state.current
     assert latest is not None
     if _published_before_series(state, claim):
         undated_agreeing = claim.published is None and agree(latest, claim)
@@ -386,11 +424,18 @@ def _advance(state: _Series, event: ChangeEvent) -> None:
     state.seen.add((_fact(claim), claim.source))
     if claim.published is not None:
         state.last_published = max(claim.published.day, state.last_published or claim.published.day)
-    if event.resolves:
-        state.conflicts = [c for c in state.conflicts if c.key not in event.resolves]
+    _end_conflicts(state, event.resolves, RESOLVED, claim)
+    _end_conflicts(state, event.supersedes, SUPERSEDED, claim)
     if event.kind is ChangeKind.CONFLICT and event.previous is not None:
         state.conflicts.append(Conflict(event.previous, claim))
     _ADVANCE[state.kind](state, event)
+
+
+def _end_conflicts(state: _Series, keys: tuple[str, ...], outcome: str, claim: Claim) -> None:
+    """Move the conflicts with these keys from open to closed."""
+    if keys:
+        state.closed += [ClosedConflict(c, outcome, claim) for c in state.conflicts if c.key in keys]
+        state.conflicts = [c for c in state.conflicts if c.key not in keys]
 
 
 def _advance_point(state: _Series, event: ChangeEvent) -> None:
@@ -418,6 +463,8 @@ def _advance_flow(state: _Series, event: ChangeEvent) -> None:
     figure = _most_recently_published(event.previous, claim) if event.kind is ChangeKind.CONFLICT else claim
     state.periods[claim.period.label] = figure
     latest = state.latest_period
+    if latest is None or claim.period.end > _period_end(latest):
+        state.loose = None  # the newest figure now has a period
     if latest is None or claim.period.end > _period_end(latest) or latest.period == claim.period:
         state.latest_period = figure
         if was_shown or latest is None or latest.period != claim.period:
@@ -425,11 +472,16 @@ def _advance_flow(state: _Series, event: ChangeEvent) -> None:
 
 
 def _advance_flow_without_period(state: _Series, event: ChangeEvent) -> None:
-    """flow, no period: the latest known value; settling the latest period's conflict fixes its figure."""
-    state.current = event.claim
+    """flow, no period: the latest known value, shown only while no period has one (CHANGES.md).
+
+    Settling the latest period's conflict fixes that period's figure, which is then the one shown.
+    """
+    state.loose = event.claim
     latest = state.latest_period
-    if event.resolves and latest is not None and latest.period is not None and event.previous is not None:
-        state.periods[latest.period.label] = state.latest_period = event.previous
+    if latest is None:
+        state.current = event.claim
+    elif event.resolves and latest.period is not None and event.previous is not None:
+        state.periods[latest.period.label] = state.latest_period = state.current = event.previous
 
 
 _ADVANCE: dict[MetricKind, Callable[[_Series, ChangeEvent], None]] = {

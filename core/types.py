@@ -67,6 +67,7 @@ class Document:
     published: LooseDate | None = None
     language: str | None = None
     fetched_at: datetime | None = None
+    published_source: str | None = None  # core.published.PublishedSource: where `published` came from
 
     @property
     def content_hash(self) -> str:
@@ -90,6 +91,7 @@ class Claim:
     end: int
     source: str = ""
     published: LooseDate | None = None
+    published_source: str | None = None  # its article's (core.published.PublishedSource)
     stated_value: Decimal | None = None  # as written, when the value was converted
     stated_unit: str | None = None
     extractor_version: str = ""
@@ -112,7 +114,8 @@ class ChangeEvent:
     change_pct: Decimal | None = None  # None unless both values are numbers in one unit
     citations: tuple[str, ...] = ()  # further sources that reported the same fact
     direction: str | None = None  # "up" or "down" against `previous`; None when equal or not comparable
-    resolves: tuple[str, ...] = ()  # keys of the open conflicts (core.diff.Conflict.key) this claim closes
+    resolves: tuple[str, ...] = ()  # keys of the open conflicts (core.diff.Conflict.key) this claim settles
+    supersedes: tuple[str, ...] = ()  # keys of the open conflicts it closes by moving past both sides
 
     @property
     def metric(self) -> str | None:

@@ -18,6 +18,9 @@ HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 BOM = "\ufeff"
 # Where a page names itself: Open Graph first (what the publisher chose to show), then the document head.
 TITLE_PATHS = ('//meta[@property="og:title"]/@content', "//head/title/text()", "//h1//text()")
+# htmldate drops dates after today, which left a page dated in the future undated (then "first seen" today).
+# Kept here, so the caller refuses it with a line naming the page (core.published.check_not_future).
+LATEST_PAGE_DATE = "2999-12-31"
 PUBLISHER_PATHS = ('//meta[@property="og:site_name"]/@content', '//meta[@name="application-name"]/@content')
 
 
@@ -111,7 +114,7 @@ def _language(tree: HtmlElement) -> str | None:
 
 def _page_date(tree: HtmlElement) -> LooseDate | None:
     """The page's own publication date (htmldate); None when the page states none."""
-    candidate = find_date(tree, extensive_search=False, original_date=True)
+    candidate = find_date(tree, extensive_search=False, original_date=True, max_date=LATEST_PAGE_DATE)
     if not candidate:
         return None
     try:

@@ -20,8 +20,9 @@ from prefect import flow, unmapped
 from prefect.artifacts import create_markdown_artifact
 
 from core.config import Config
-from core.errors import InputError
-from core.periods import LooseDate
+from core.errors import ClaimwatchError, InputError
+from flows.backfill_inputs import WAYBACK_BASE, Inputs, stream
+from flows.baseline import ensure_baseline
 from flows.delivery import deliver_pending
 from flows.extraction import Extracted
 from flows.pipeline import Pipeline
@@ -29,16 +30,7 @@ from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runne
 from flows.runtime import Runtime, open_runtime, secret_resolver
 from flows.summary import problems_markdown
 from flows.tasks import PAGE_BATCH, BatchResult, fetch_archive_batch, start_extraction
-from sources.archive import (
-    WAYBACK_BASE,
-    ArchiveItem,
-    CdxQuery,
-    cdx_items,
-    items_from_dir,
-    items_from_url_file,
-    items_from_urls,
-    make_wayback_client,
-)
+from sources.archive import ArchiveItem
 from sources.links import canonical_url
 
 WINDOW = 10 * PAGE_BATCH  # pages in memory at once: enough batches to keep every worker busy
@@ -50,6 +42,8 @@ EARLIEST = datetime.min.replace(tzinfo=UTC)
 class BackfillSummary:
     """What one backfill did."""
 
+    seeded: int = 0  # seed documents stored first, the database being empty
+    fatal: str | None = None  # why the input could not be read at all (an unreachable CDX search)
     items: int = 0
     skipped_stored: int = 0
     pages: int = 0
@@ -58,20 +52,6 @@ class BackfillSummary:
     errors: list[str] = field(default_factory=list)
     alerts_sent: int = 0
     alerts_failed: int = 0
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """Where a backfill's items come from."""
-
-    urls: tuple[str, ...] = ()  # snapshot URLs or live URLs
-    urls_file: str | None = None
-    folder: str | None = None
-    cdx_url: str | None = None
-    cdx_match: str | None = None  # exact, prefix, host or domain
-    cdx_from: str | None = None  # YYYY-MM-DD
-    cdx_to: str | None = None
-    wayback_base: str = WAYBACK_BASE
 
 
 @flow(name="backfill", task_runner=thread_runner(), log_prints=False)
@@ -92,12 +72,7 @@ def backfill(
     runtime = open_runtime(config_path)
     try:
         if not on_wanted_runner(runtime.config):
-            params = {
-                **inputs.__dict__,
-                "urls": list(inputs.urls),
-                "alerts": alerts,
-                "config_path": config_path,
-            }
+            params = {**inputs.parameters(), "alerts": alerts, "config_path": config_path}
             return rerun_on(backfill, runtime.config, **params)
         summary = run_backfill(runtime, inputs, alerts=alerts)
     finally:
@@ -111,9 +86,14 @@ def backfill(
 def run_backfill(runtime: Runtime, inputs: Inputs, *, alerts: bool = False) -> BackfillSummary:
     """The backfill's steps, inside a flow run."""
     summary = BackfillSummary()
-    todo = sorted(
-        _unstored(runtime, _dated(stream(inputs, runtime.config)), summary), key=lambda i: i.sort_key
-    )
+    summary.seeded = ensure_baseline(runtime.pipeline)
+    try:
+        todo = sorted(
+            _unstored(runtime, _dated(stream(inputs, runtime.config)), summary), key=lambda i: i.sort_key
+        )
+    except ClaimwatchError as exc:  # the input itself (a CDX search) could not be read: nothing to replay
+        summary.fatal = str(exc)
+        return summary
     for window in _windows(todo, WINDOW):
         ingest_window(runtime, fetch_window(window, runtime.config, summary), alerts, summary)
     if alerts:
@@ -121,36 +101,6 @@ def run_backfill(runtime: Runtime, inputs: Inputs, *, alerts: bool = False) -> B
         summary.alerts_sent, summary.alerts_failed = report.sent, report.failed
         summary.errors += list(report.errors)
     return summary
-
-
-def stream(inputs: Inputs, config: Config) -> Iterator[ArchiveItem]:
-    """Every input's items, lazily, in the order given."""
-    base = inputs.wayback_base
-    yield from items_from_urls(inputs.urls, base)
-    if inputs.urls_file:
-        yield from items_from_url_file(Path(inputs.urls_file), base)
-    if inputs.folder:
-        yield from items_from_dir(Path(inputs.folder))
-    if inputs.cdx_url:
-        client = make_wayback_client(base, user_agent=config.http.user_agent)
-        yield from cdx_items(cdx_query(inputs), client, base)
-
-
-def cdx_query(inputs: Inputs) -> CdxQuery:
-    """The CDX search the inputs describe; InputError for a bad match type or date."""
-    if inputs.cdx_match not in (None, "exact", "prefix", "host", "domain"):
-        raise InputError(f"--match: {inputs.cdx_match!r} is not one of exact, prefix, host, domain")
-    return CdxQuery(
-        inputs.cdx_url or "",
-        match_type=inputs.cdx_match,  # type: ignore[arg-type]
-        from_date=_day(inputs.cdx_from),
-        to_date=_day(inputs.cdx_to),
-    )
-
-
-def _day(text: str | None) -> date | None:
-    """A YYYY-MM-DD (or YYYY-MM) option as a date."""
-    return LooseDate.parse(text).day if text else None
 
 
 def _dated(items: Iterable[ArchiveItem]) -> Iterator[ArchiveItem]:
@@ -216,7 +166,11 @@ def ingest_window(
 ) -> None:
     """Store one window's documents in capture order."""
     for item in capture_order(extracted):
-        result = runtime.pipeline.ingest_claims(item.document, item.claims, alerts=alerts)
+        try:
+            result = runtime.pipeline.ingest_claims(item.document, item.claims, alerts=alerts)
+        except InputError as exc:  # a date refused (CHANGES.md); the page is not stored
+            summary.errors.append(str(exc))
+            continue
         summary.pages += 1
         summary.claims += sum(1 for c in result.claims if c.metric is not None)
         summary.events += len(result.events)

@@ -12,11 +12,13 @@ import yaml
 
 from core.errors import InputError
 from core.periods import LooseDate
+from core.published import PublishedSource
 from core.types import Document
 from extractors.text import load_document
 from flows.pipeline import IngestResult, Pipeline
 
 MANIFEST = "manifest.yaml"
+BASELINE_LOCK = "baseline"  # taken by every writer that may find the database empty (storage.locks)
 
 
 def seeds_dir() -> Path:
@@ -60,11 +62,32 @@ def seed_documents(folder: Path | None = None) -> Iterator[Document]:
         document = load_document(entry.path, published=entry.published)
         yield dataclasses.replace(document, source=entry.url or entry.id, url=entry.url,
                                   title=entry.title or document.title,
-                                  publisher=entry.publisher or document.publisher)
+                                  publisher=entry.publisher or document.publisher,
+                                  published_source=PublishedSource.GIVEN)
 
 
 def seed_baseline(pipeline: Pipeline, *, reset: bool = False, folder: Path | None = None) -> list[IngestResult]:
-    """Ingest the seed documents as the baseline: no alerts; running it again stores nothing new."""
-    if reset:
-        pipeline.store.reset()
+    """Ingest the seed documents as the baseline: no alerts; running it again stores nothing new.
+
+    Under the baseline lock, so a writer that starts meanwhile waits and then finds the baseline whole.
+    """
+    with pipeline.store.exclusive(BASELINE_LOCK):
+        if reset:
+            pipeline.store.reset()
+            pipeline.histories.forget()
+        return _seed(pipeline, folder)
+
+
+def ensure_baseline(pipeline: Pipeline, folder: Path | None = None) -> int:
+    """Seed an empty database first, once, whoever writes first; how many seed documents were stored.
+
+    Every command and flow that writes calls this before writing: a first article compared with an empty
+    database would be "new" instead of an update of the baseline (and alert as such).
+    """
+    with pipeline.store.exclusive(BASELINE_LOCK):
+        return len(_seed(pipeline, folder)) if pipeline.store.is_empty() else 0
+
+
+def _seed(pipeline: Pipeline, folder: Path | None) -> list[IngestResult]:
+    """Ingest the seed documents in manifest order, sending nothing."""
     return [pipeline.ingest(document, alerts=False) for document in seed_documents(folder)]

@@ -2,33 +2,32 @@
 
 Project errors (core.errors.ClaimwatchError) become one line on stderr and exit status 1;
 anything else is a bug and keeps its traceback.
+
+Only typer and our light core types are imported here: SQLAlchemy, trafilatura, matplotlib and Prefect
+load inside the commands that use them, so ``claimwatch --help`` answers at once (see flows/__main__.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from alerts.deliver import test_channel
-from alerts.figures import change, figure
 from core.errors import ClaimwatchError, InputError
 from core.periods import LooseDate
-from core.types import ChangeKind, Claim, Document
-from extractors.claims import extract_claims
-from extractors.explain import Trace
-from extractors.text import load_document
-from flows.baseline import seed_baseline
-from flows.current import standing_values
-from flows.delivery import deliver_pending
-from flows.output import claim_json, decision_json, dump_json, event_json, print_table
-from flows.report import write_report
-from flows.runtime import Runtime, secret_resolver
+from core.published import PublishedSource
+from core.types import ChangeKind
+from flows.argv import normalised
 from flows.terminal import command_runtime, console
-from storage import ArticleInfo
+
+if TYPE_CHECKING:
+    from core.types import ChangeEvent, Claim, Document
+    from extractors.explain import Trace
+    from flows.runtime import Runtime
+    from storage import ArticleInfo, Counts, StoredEvent
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Watch the news about Alibaba Cloud and Qwen and alert when a reported figure changes.")
@@ -39,20 +38,31 @@ app.add_typer(alerts_app, name="alerts")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs instead of a table.")]
 DateOpt = Annotated[Optional[str], typer.Option(help="YYYY-MM-DD, or YYYY-MM when only the month is known.")]
+WEB_SCHEMES = ("http://", "https://")
 
 
 @app.callback()
 def _global(ctx: typer.Context,
             config: Annotated[Optional[Path], typer.Option(
                 "--config", envvar="CLAIMWATCH_CONFIG",
-                help="Config file (default: ~/.config/claimwatch/config.yaml).")] = None) -> None:
-    """Watch the news about Alibaba Cloud and Qwen and alert when a reported figure changes."""
+                help="Config file (default: ~/.config/claimwatch/config.yaml); before or after the command.",
+            )] = None,
+            ) -> None:
+    """Watch the news about Alibaba Cloud and Qwen and alert when a reported figure changes.
+
+    --config and --json may come before or after the command.
+    """
     ctx.obj = config
 
 
-def _date(text: str | None) -> LooseDate | None:
-    """A DATE option: YYYY-MM-DD, or YYYY-MM when only the month is known."""
-    return LooseDate.parse(text) if text else None
+def _date(text: str | None, option: str = "--since") -> LooseDate | None:
+    """A DATE option: YYYY-MM-DD, or YYYY-MM when only the month is known; InputError naming the option."""
+    if not text:
+        return None
+    try:
+        return LooseDate.parse(text)
+    except InputError as exc:
+        raise InputError(f"{option}: {exc}") from None
 
 
 @app.command()
@@ -65,7 +75,13 @@ def extract(
         "--explain", help="Every number in the text with the decision taken on it, and why.")] = False,
 ) -> None:
     """Print a document's metric claims; writes nothing."""
-    document = load_document(path, published=_date(published))
+    from alerts.figures import figure  # noqa: PLC0415 - heavy imports load with the command (module docstring)
+    from extractors.claims import extract_claims  # noqa: PLC0415
+    from extractors.explain import Trace  # noqa: PLC0415
+    from extractors.text import load_document  # noqa: PLC0415
+    from flows.output import claim_json, dump_json, print_table  # noqa: PLC0415
+
+    document = load_document(path, published=_date(published, "--published"))
     trace = Trace() if explain else None
     claims = [c for c in extract_claims(document, trace=trace) if all_claims or c.metric is not None]
     if trace is not None:
@@ -80,6 +96,8 @@ def extract(
 
 def _print_decisions(trace: Trace, as_json: bool) -> None:
     """Print what `extract --explain` shows: each number, its outcome and the reason."""
+    from flows.output import decision_json, dump_json, print_table  # noqa: PLC0415
+
     decisions = trace.ordered()
     if as_json:
         print(dump_json(decision_json(d) for d in decisions))
@@ -90,12 +108,57 @@ def _print_decisions(trace: Trace, as_json: bool) -> None:
 
 @baseline_app.command("seed")
 def baseline_seed(ctx: typer.Context,
-                  reset: Annotated[bool, typer.Option(help="Empty the database first.")] = False) -> None:
+                  reset: Annotated[bool, typer.Option(help="Delete everything stored first.")] = False,
+                  yes: Annotated[bool, typer.Option(
+                      "--yes", "-y", help="Confirm --reset without asking.")] = False,
+                  ) -> None:
     """Ingest the bundled seed documents in manifest order; running it again changes nothing."""
+    from flows.baseline import seed_baseline  # noqa: PLC0415
+
     with command_runtime(ctx) as runtime:
+        counts = runtime.store.counts()
+        if reset:
+            _confirm_reset(counts, yes)
         results = seed_baseline(runtime.pipeline, reset=reset)
-        added = sum(len(r.events) for r in results)
-        console.print(f"baseline: {len(results)} documents, {added} new facts stored")
+    if reset:
+        console.print(f"baseline: deleted {_what(counts)}")
+    added = sum(len(r.events) for r in results)
+    console.print(f"baseline: {len(results)} documents, {added} new facts stored")
+
+
+def _confirm_reset(counts: Counts, yes: bool) -> None:
+    """Go on only with --yes, or when a person at a terminal says so; InputError otherwise."""
+    if yes or not (counts.articles or counts.claims or counts.events):
+        return
+    what = f"--reset deletes {_what(counts)}"
+    keep = "`claimwatch export > claimwatch-backup.jsonl` keeps a copy"
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        if typer.confirm(f"{what} ({keep}). Delete them?", default=False):
+            return
+        raise InputError("--reset: nothing deleted")
+    raise InputError(f"{what}: add --yes to confirm ({keep})")
+
+
+def _what(counts: Counts) -> str:
+    """ "12 articles, 80 claims and 40 change events"."""
+    return f"{counts.articles} articles, {counts.claims} claims and {counts.events} change events"
+
+
+@app.command()
+def export(ctx: typer.Context,
+           out: Annotated[str, typer.Option(help="The file to write the JSON lines to; - for standard output.",
+                                            )] = "-",
+           ) -> None:
+    """Write every article (with its text), claim and change event as JSON lines, to keep or to move."""
+    from flows.export import export_lines, write_lines  # noqa: PLC0415
+
+    with command_runtime(ctx) as runtime:
+        lines = list(export_lines(runtime.store))
+    if out == "-":
+        sys.stdout.writelines(line + "\n" for line in lines)
+        return
+    write_lines(Path(out), lines)
+    console.print(f"export: wrote {len(lines)} lines to {out}", markup=False)
 
 
 @app.command()
@@ -108,24 +171,39 @@ def claims(ctx: typer.Context, as_json: JsonOpt = False,
 
 def _print_current(runtime: Runtime, metric: str | None, as_json: bool) -> None:
     """Print the current values as JSON or a table."""
+    from alerts.figures import figure  # noqa: PLC0415
+    from flows.current import standing_values  # noqa: PLC0415
+    from flows.output import dump_json, print_table  # noqa: PLC0415
+
     rows = standing_values(runtime.store, runtime.pipeline.catalog, metric)
     info = runtime.store.article_info([r.claim.source for r in rows])
     if as_json:
-        print(dump_json(_current_json(r.claim, info.get(r.claim.source)) for r in rows))
+        print(dump_json(
+            _current_json(r.claim, info.get(r.claim.source)) | {"open_conflicts": r.open_conflicts} for r in rows
+        ))
         return
     table = [(r.metric.label or r.metric.id, "forecast" if r.claim.forecast else "actual", figure(r.claim),
-              r.claim.as_of, _source_name(r.claim.source, info), "open conflict" if r.open_conflicts else "")
-             for r in rows]
+              _as_of(r.claim), _source_name(r.claim.source, info),
+              "open conflict" if r.open_conflicts else "") for r in rows]
     print_table(console, "Current values", ["metric", "series", "value", "as of", "source", "status"], table)
+
+
+def _as_of(claim: Claim) -> str:
+    """The as-of date, marked when it is only the day the article was first seen."""
+    seen = claim.period is None and claim.published_source == PublishedSource.FIRST_SEEN
+    return f"{claim.as_of} (first seen)" if seen else str(claim.as_of or "")
 
 
 def _current_json(claim: Claim, article: ArticleInfo | None) -> dict[str, object]:
     """One row of `claimwatch claims --json`."""
+    from flows.output import claim_json  # noqa: PLC0415
+
     row = claim_json(claim)
     return {key: row[key] for key in ("metric", "value", "unit", "qualifier", "period", "forecast")} | {
         "as_of": claim.as_of.isoformat() if claim.as_of else None,
         "source": article.url if article and article.url else claim.source,
         "published": str(claim.published) if claim.published else None,
+        "published_source": claim.published_source,
         "evidence": claim.evidence,
     }
 
@@ -142,14 +220,22 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Documents: .txt, .html or .htm files.")],
     as_json: JsonOpt = False,
     published: DateOpt = None,
-    url: Annotated[Optional[str], typer.Option(help="The document's URL (one PATH only).")] = None,
+    url: Annotated[Optional[str], typer.Option(
+        help="The document's URL (one PATH only; default: an HTML file's <link rel=canonical>).")] = None,
     no_alerts: Annotated[bool, typer.Option("--no-alerts", help="Store and print, send nothing.")] = False,
 ) -> None:
-    """Extract, diff, store and alert; prints the change events."""
-    if url and len(paths) > 1:
-        raise InputError("--url: names one document, but several PATHs were given")
-    documents = [_ingest_document(p, _date(published), url) for p in paths]
+    """Extract, diff, store and alert; prints the change events.
+
+    A document with no date is dated the day it is ingested (recorded as first seen); a date in the future
+    is refused.
+    """
+    from flows.baseline import ensure_baseline  # noqa: PLC0415
+    from flows.delivery import deliver_pending  # noqa: PLC0415
+    from flows.runtime import secret_resolver  # noqa: PLC0415
+
+    documents = _ingest_documents(paths, _published(published), _url(url, paths))
     with command_runtime(ctx) as runtime:
+        ensure_baseline(runtime.pipeline)
         events = [e for d in documents for e in runtime.pipeline.ingest(d, alerts=not no_alerts).events]
         report = None if no_alerts else deliver_pending(runtime.pipeline, secret_resolver())
     _print_events(events, as_json, "Changes")
@@ -158,14 +244,55 @@ def ingest(
               file=sys.stderr)
 
 
+def _published(text: str | None) -> LooseDate | None:
+    """--published, refused when it lies in the future (CHANGES.md)."""
+    from core.published import check_not_future  # noqa: PLC0415
+
+    given = _date(text, "--published")
+    return check_not_future(given, "--published") if given else None
+
+
+def _url(url: str | None, paths: Sequence[Path]) -> str | None:
+    """--url, checked: an absolute http(s) URL, for one document only."""
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    if url is None:
+        return None
+    if len(paths) > 1:
+        raise InputError("--url: names one document, but several PATHs were given")
+    if not url.startswith(WEB_SCHEMES) or not urlsplit(url).hostname:
+        raise InputError(f"--url: {url!r} is not an absolute http(s) URL")
+    return url
+
+
+def _ingest_documents(paths: Sequence[Path], published: LooseDate | None, url: str | None) -> list[Document]:
+    """Every document read and dated before anything is stored: one bad file stores none of them."""
+    from flows.pipeline import trusted_date  # noqa: PLC0415
+
+    return [trusted_date(_ingest_document(path, published, url)) for path in paths]
+
+
 def _ingest_document(path: Path, published: LooseDate | None, url: str | None) -> Document:
-    """A document read for ingest, identified by its URL when one is given."""
+    """A document read for ingest, named by its URL (given, else its canonical link), else its full path."""
+    import dataclasses  # noqa: PLC0415
+
+    from extractors.text import HTML_SUFFIXES, load_document  # noqa: PLC0415
+    from sources.archive import saved_page_url  # noqa: PLC0415
+    from sources.links import canonical_url  # noqa: PLC0415
+
     document = load_document(path, published=published)
-    return dataclasses.replace(document, source=url, url=url) if url else document
+    declared = saved_page_url(path) if path.suffix.lower() in HTML_SUFFIXES else ""
+    link = url or (canonical_url(declared) if declared.startswith(WEB_SCHEMES) else None)
+    dated_by = PublishedSource.GIVEN if published else PublishedSource.PAGE if document.published else None
+    named = link or str(path.resolve())
+    return dataclasses.replace(document, source=named, url=link, published_source=dated_by)
 
 
-def _print_events(events, as_json: bool, title: str) -> None:
-    """Change events as JSON or a table."""
+def _print_events(events: Sequence[ChangeEvent], as_json: bool, title: str) -> None:
+    """Fresh change events as JSON or a table."""
+    from alerts.figures import change, figure  # noqa: PLC0415
+    from flows.output import dump_json, event_json, print_table  # noqa: PLC0415
+
     if as_json:
         print(dump_json(event_json(e) for e in events))
         return
@@ -174,15 +301,29 @@ def _print_events(events, as_json: bool, title: str) -> None:
     print_table(console, title, ["kind", "metric", "previous", "now", "change", "source"], rows)
 
 
+def _print_stored(stored: Sequence[StoredEvent], as_json: bool, title: str) -> None:
+    """Recorded change events as JSON or a table, with how each conflict ended."""
+    from alerts.figures import change, figure  # noqa: PLC0415
+    from flows.output import conflict_text, dump_json, print_table, stored_event_json  # noqa: PLC0415
+
+    if as_json:
+        print(dump_json(stored_event_json(s) for s in stored))
+        return
+    rows = [(s.event.kind, s.event.claim.metric, figure(s.event.previous) if s.event.previous else "",
+             figure(s.event.claim), change(s.event.change_pct), s.event.claim.source, conflict_text(s))
+            for s in stored]
+    print_table(console, title, ["kind", "metric", "previous", "now", "change", "source", "conflict"], rows)
+
+
 @app.command()
 def changes(ctx: typer.Context, as_json: JsonOpt = False,
             since: DateOpt = None,
             kind: Annotated[Optional[ChangeKind], typer.Option(help="Only this kind of change.")] = None) -> None:
-    """Recorded change events, oldest first."""
+    """Recorded change events, oldest first; a conflict says whether it is open, resolved or superseded."""
     since_day = _date(since)
     with command_runtime(ctx) as runtime:
         stored = runtime.store.changes(since=since_day.day if since_day else None, kind=kind)
-    _print_events([s.event for s in stored], as_json, "Changes")
+    _print_stored(stored, as_json, "Changes")
 
 
 @app.command()
@@ -191,12 +332,15 @@ def history(ctx: typer.Context, metric: str, as_json: JsonOpt = False) -> None:
     with command_runtime(ctx) as runtime:
         runtime.pipeline.catalog.get(metric)
         stored = runtime.store.history(metric)
-    _print_events([s.event for s in stored], as_json, f"History of {metric}")
+    _print_stored(stored, as_json, f"History of {metric}")
 
 
 @alerts_app.command("pending")
 def alerts_pending(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Alerts waiting in the outbox, with their last error."""
+    """Alerts waiting in the outbox, with their last error and next attempt (local time)."""
+    from alerts.figures import figure  # noqa: PLC0415
+    from flows.output import dump_json, event_json, local_time, print_table  # noqa: PLC0415
+
     with command_runtime(ctx) as runtime:
         rows = runtime.store.pending(due_only=False)
     if as_json:
@@ -205,7 +349,8 @@ def alerts_pending(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                          "event": event_json(r.event)} for r in rows))
         return
     table = [(r.id, r.channel, r.event.kind, r.event.metric, figure(r.event.claim), r.attempts,
-              r.next_attempt_at, r.last_error or "") for r in rows]
+              local_time(r.next_attempt_at) if r.next_attempt_at else "now", r.last_error or "")
+             for r in rows]
     print_table(console, "Pending alerts", ["id", "channel", "kind", "metric", "value", "attempts", "next", "error"],
                 table)
 
@@ -213,6 +358,9 @@ def alerts_pending(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @alerts_app.command("retry")
 def alerts_retry(ctx: typer.Context) -> None:
     """Send every pending alert now, whatever its backoff says; failures stay pending."""
+    from flows.delivery import deliver_pending  # noqa: PLC0415
+    from flows.runtime import secret_resolver  # noqa: PLC0415
+
     with command_runtime(ctx) as runtime:
         report = deliver_pending(runtime.pipeline, secret_resolver(), due_only=False)
     console.print(f"alerts: {report.sent} sent, {report.failed} failed")
@@ -225,6 +373,10 @@ def alerts_retry(ctx: typer.Context) -> None:
 @alerts_app.command("test")
 def alerts_test(ctx: typer.Context) -> None:
     """Send a test message to every configured channel and report each one's result."""
+    from alerts.deliver import test_channel  # noqa: PLC0415
+    from flows.output import print_table  # noqa: PLC0415
+    from flows.runtime import secret_resolver  # noqa: PLC0415
+
     with command_runtime(ctx) as runtime:
         channels = runtime.config.channels
     if not channels:
@@ -239,19 +391,31 @@ def alerts_test(ctx: typer.Context) -> None:
 
 @app.command()
 def report(ctx: typer.Context,
-           out: Annotated[Path, typer.Option(help="Where to write the HTML file.")] = Path("claimwatch-report.html"),
+           out: Annotated[Optional[str], typer.Option(
+               help="The HTML file to write, - for standard output (default: report.html in the data dir).",
+           )] = None,
            metric: Annotated[Optional[list[str]], typer.Option(help="Only these metric ids (repeatable).")] = None,
            since: DateOpt = None) -> None:
     """Write one self-contained HTML report: timelines, changes, conflicts and sources."""
+    from flows.report import render, write_report  # noqa: PLC0415
+    from flows.runtime import make_data_dir  # noqa: PLC0415
+
     since_day = _date(since)
     with command_runtime(ctx) as runtime:
-        size = write_report(runtime, out, metrics=metric or None, since=since_day.day if since_day else None)
-    console.print(f"report: wrote {out} ({size:,} bytes)")
+        html = render(runtime, metrics=metric or None, since=since_day.day if since_day else None)
+        target = Path(out) if out and out != "-" else runtime.data_dir / "report.html"
+    if out is None:
+        make_data_dir(target.parent)
+    if out == "-":
+        sys.stdout.write(html)
+        return
+    size = write_report(html, target)
+    console.print(f"report: wrote {target} ({size:,} bytes)", markup=False)
 
 
 def _register_flow_commands() -> None:
     """The commands that run Prefect flows live beside the flows (flows/commands.py)."""
-    from flows.commands import register  # noqa: PLC0415 - keeps Prefect out of the import of this module
+    from flows.commands import register  # noqa: PLC0415 - keeps this module's imports short
 
     register(app)
 
@@ -259,10 +423,10 @@ def _register_flow_commands() -> None:
 _register_flow_commands()
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: project errors become one line on stderr and exit status 1."""
     try:
-        app()
+        app(args=normalised(list(sys.argv[1:] if argv is None else argv), app), prog_name="claimwatch")
     except ClaimwatchError as exc:
-        print(f"claimwatch: {exc}", file=sys.stderr)
+        print(f"claimwatch: {' '.join(str(exc).split())}", file=sys.stderr)
         sys.exit(1)

@@ -2,27 +2,29 @@
 
 Prefect is imported inside the commands only: it costs a second or two, and the other commands
 do not need it. Unless ``--verbose``, Prefect's own logging is kept off the console (set before
-Prefect is first imported); claimwatch prints its own summary.
+Prefect is first imported); claimwatch prints its own summary. Every input is checked before a
+flow starts: a bad one is one line and exit status 1 at once, not a flow run's traceback.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from flows.baseline import seed_baseline
-from flows.output import print_table
+from core.errors import FetchError
 from flows.terminal import command_runtime, config_path, console
-from sources.health import is_silent
-from sources.registry import SourceSpec, load_sources
-from storage import SourceInfo
+
+if TYPE_CHECKING:
+    from sources.registry import SourceSpec
+    from storage import SourceInfo
 
 QUIET_PREFECT = {
     "PREFECT_LOGGING_LEVEL": "ERROR",  # flow and task run chatter
@@ -31,6 +33,14 @@ QUIET_PREFECT = {
 NO_TELEMETRY = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false"
 }  # a heartbeat to Prefect Inc. is not our business
+BACKFILL_USAGE_EXIT = 2  # like any usage error: nothing to do was said
+BACKFILL_INPUTS = """backfill: nothing to read; give at least one of
+  URL...                 Wayback snapshot URLs (https://web.archive.org/web/<timestamp>/<url>) or live URLs
+  --urls FILE            a file of such URLs, one a line (# comments)
+  --dir DIR              a folder of saved HTML pages
+  --cdx URL              a Wayback CDX search, e.g. qwenlm.github.io/blog/ [--match prefix|host|domain]
+                         [--from YYYY-MM-DD] [--to YYYY-MM-DD]  (--to includes that day)"""
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs instead of a table.")]
 
 
 def quiet_prefect(verbose: bool) -> None:
@@ -51,16 +61,52 @@ def run(
     every: Annotated[bool, typer.Option("--all", help="Poll every source, due or not.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log.")] = False,
 ) -> None:
-    """Run the monitor flow once: seed the baseline into an empty database, poll, alert, summarise."""
-    quiet_prefect(verbose)
+    """Run the monitor flow once: seed the baseline into an empty database, poll, alert, summarise.
+
+    When no source is due (and not --all), no flow starts: pending alerts are sent and the next poll named.
+    A server that `claimwatch serve` started is used instead of a temporary one.
+    """
+    from flows.baseline import ensure_baseline  # noqa: PLC0415
+    from flows.polling import due_sources  # noqa: PLC0415
+
     with command_runtime(ctx) as runtime:
-        if runtime.store.is_empty():
-            console.print(f"baseline: seeded from {len(seed_baseline(runtime.pipeline))} documents")
+        seeded = ensure_baseline(runtime.pipeline)
+        if seeded:
+            console.print(f"baseline: seeded from {seeded} documents")
+        if not every and not due_sources(runtime, datetime.now(UTC), force=False):
+            _nothing_due(runtime)
+            return
+    quiet_prefect(verbose)
+    _use_running_server()
     from flows.monitor import monitor  # noqa: PLC0415 - Prefect loads only for flow commands
 
     with progress(console, "monitor: polling sources"):
         summary = monitor(config_path=config_path(ctx), force=every)
     print_run(console, summary)
+
+
+def _nothing_due(runtime: Any) -> None:
+    """No flow: send what the outbox holds, and say when the next poll is."""
+    from flows.delivery import deliver_pending  # noqa: PLC0415
+    from flows.polling import next_poll  # noqa: PLC0415
+    from flows.runtime import secret_resolver  # noqa: PLC0415
+
+    report = deliver_pending(runtime.pipeline, secret_resolver())
+    pending = len(runtime.store.pending(due_only=False))
+    following = next_poll(runtime)
+    when = f"next poll at {_when(following)}" if following else "no sources to poll"
+    console.print(f"monitor: nothing due ({when}; --all polls every source now); "
+                  f"alerts {report.sent} sent, {pending} pending", soft_wrap=True)
+    for error in report.errors:
+        console.print(f"  alert not delivered: {_one_line(error)}", markup=False, soft_wrap=True)
+
+
+def _use_running_server() -> None:
+    """Run flows on the server `claimwatch serve` started, when one answers and PREFECT_API_URL is unset."""
+    from flows.local_server import running_server  # noqa: PLC0415
+
+    if not os.environ.get("PREFECT_API_URL") and (url := running_server()):
+        os.environ["PREFECT_API_URL"] = url
 
 
 def backfill(
@@ -69,7 +115,7 @@ def backfill(
     cdx: Annotated[str | None, typer.Option(help="A CDX search, e.g. qwenlm.github.io/blog/.")] = None,
     match: Annotated[str | None, typer.Option(help="CDX match type: exact, prefix, host, domain.")] = None,
     from_: Annotated[str | None, typer.Option("--from", help="CDX: captures from YYYY-MM-DD.")] = None,
-    to: Annotated[str | None, typer.Option(help="CDX: captures up to YYYY-MM-DD.")] = None,
+    to: Annotated[str | None, typer.Option(help="CDX: captures up to YYYY-MM-DD, that day included.")] = None,
     urls_file: Annotated[Path | None, typer.Option("--urls", help="A file of URLs, one a line.")] = None,
     folder: Annotated[Path | None, typer.Option("--dir", help="A folder of saved HTML pages.")] = None,
     alerts: Annotated[bool, typer.Option(help="Send one digest per channel of what changed.")] = False,
@@ -77,34 +123,52 @@ def backfill(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log.")] = False,
 ) -> None:
     """Ingest archived pages in capture order; what is stored already is skipped."""
+    from flows.backfill_inputs import WAYBACK_BASE, Inputs, check_inputs  # noqa: PLC0415 - no Prefect here
+
+    inputs = Inputs(tuple(urls or ()), str(urls_file) if urls_file else None, str(folder) if folder else None,
+                    cdx, match, from_, to, wayback or WAYBACK_BASE)
+    if not (inputs.urls or inputs.urls_file or inputs.folder or inputs.cdx_url):
+        print(BACKFILL_INPUTS, file=sys.stderr)
+        raise typer.Exit(BACKFILL_USAGE_EXIT)
+    check_inputs(inputs)
     quiet_prefect(verbose)
-    from flows.backfill import WAYBACK_BASE  # noqa: PLC0415
+    _use_running_server()
     from flows.backfill import backfill as backfill_flow  # noqa: PLC0415
 
     with progress(console, "backfill: reading archived pages"):
-        summary = backfill_flow(
-            urls=urls or [], urls_file=str(urls_file) if urls_file else None,
-            folder=str(folder) if folder else None, cdx_url=cdx, cdx_match=match, cdx_from=from_, cdx_to=to,
-            alerts=alerts, config_path=config_path(ctx), wayback_base=wayback or WAYBACK_BASE,
-        )  # fmt: skip
+        summary = backfill_flow(**inputs.parameters(), alerts=alerts, config_path=config_path(ctx))
+    if summary.fatal:
+        raise FetchError(summary.fatal)
     print_backfill(console, summary)
 
 
-def serve(ctx: typer.Context) -> None:
+def serve(
+    ctx: typer.Context,
+    now: Annotated[bool, typer.Option(
+        "--now", help="Run the monitor once at start, then on schedule.")] = False,
+) -> None:
     """Run the monitor (every 30 minutes) and digest (daily) schedules in this process."""
     quiet_prefect(verbose=True)  # serving is a long-lived process: its log is what people watch
     from flows.deploy import serve as serve_all  # noqa: PLC0415
 
-    serve_all(config_path(ctx))
+    serve_all(config_path(ctx), run_now=now)
 
 
-def sources(ctx: typer.Context) -> None:
+def sources(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Health of each source: last success, failures, next poll, silence."""
+    from flows.output import dump_json, print_table  # noqa: PLC0415
+    from sources.registry import load_sources  # noqa: PLC0415
+
     with command_runtime(ctx) as runtime:
         specs = {s.name: s for s in load_sources(runtime.config.sources_file)}
         infos = runtime.store.sources()
-    rows = [health_row(specs.get(info.id), info, datetime.now(UTC)) for info in infos]
+    now = datetime.now(UTC)
     known = {i.id for i in infos}
+    if as_json:
+        print(dump_json([*(health_json(specs.get(i.id), i, now) for i in infos),
+                         *(never_polled_json(s) for s in specs.values() if s.name not in known)]))
+        return
+    rows = [health_row(specs.get(info.id), info, now) for info in infos]
     rows += [(s.name, s.kind, "never polled", "", "due", "") for s in specs.values() if s.name not in known]
     print_table(console, "Sources", ["source", "kind", "last success", "failures", "next poll", "status"], rows)
 
@@ -120,6 +184,8 @@ def register(app: typer.Typer) -> None:
 
 def print_backfill(console: Console, summary: Any) -> None:
     """The backfill run in a line, and one line per failed item."""
+    if summary.seeded:
+        console.print(f"baseline: seeded from {summary.seeded} documents")
     console.print(
         f"backfill: {summary.items} items, {summary.skipped_stored} already stored, "
         f"{summary.pages} pages ingested, {summary.claims} claims, {summary.events} changes"
@@ -128,22 +194,43 @@ def print_backfill(console: Console, summary: Any) -> None:
         console.print(f"  failed: {_one_line(error)}", markup=False)
 
 
+def health_status(spec: SourceSpec | None, info: SourceInfo, now: datetime) -> str:
+    """ "ok", "failing: <error>", "SILENT (…)", or "not in the sources file"."""
+    from sources.health import is_silent  # noqa: PLC0415
+
+    state = info.state
+    if spec is None:
+        return "not in the sources file"
+    status = f"failing: {state.last_error}" if state.consecutive_failures else "ok"
+    return f"SILENT ({status})" if is_silent(state, spec, now) else status
+
+
 def health_row(spec: SourceSpec | None, info: SourceInfo, now: datetime) -> tuple[str, ...]:
     """One row of ``claimwatch sources``."""
     state = info.state
-    status = f"failing: {state.last_error}" if state.consecutive_failures else "ok"
-    if spec is not None and is_silent(state, spec, now):
-        status = f"SILENT ({status})"
-    if spec is None:
-        status = "not in the sources file"
-    return (
-        info.id,
-        info.kind,
-        _when(state.last_success),
-        str(state.consecutive_failures),
-        _when(state.next_poll),
-        status,
-    )
+    return (info.id, info.kind, _when(state.last_success), str(state.consecutive_failures),
+            _when(state.next_poll), health_status(spec, info, now))
+
+
+def health_json(spec: SourceSpec | None, info: SourceInfo, now: datetime) -> dict[str, Any]:
+    """One object of ``claimwatch sources --json``."""
+    state = info.state
+    return {"source": info.id, "kind": info.kind, "url": info.url,
+            "last_success": _iso(state.last_success), "last_attempt": _iso(state.last_attempt),
+            "consecutive_failures": state.consecutive_failures, "last_error": state.last_error,
+            "next_poll": _iso(state.next_poll), "status": health_status(spec, info, now)}
+
+
+def never_polled_json(spec: SourceSpec) -> dict[str, Any]:
+    """A configured source that has never been polled, as ``sources --json`` shows it."""
+    return {"source": spec.name, "kind": spec.kind, "url": spec.url, "last_success": None,
+            "last_attempt": None, "consecutive_failures": 0, "last_error": None, "next_poll": None,
+            "status": "never polled"}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """An ISO 8601 time, or None."""
+    return moment.isoformat() if moment else None
 
 
 def _when(moment: datetime | None) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from alerts.context import AlertContext
 from alerts.deliver import DeliveryResult, deliver
 from alerts.secrets import SecretResolver
-from core.types import ChangeEvent
+from core.types import ChangeEvent, Claim
 from flows.pipeline import Pipeline
-from storage import PendingDelivery
+from storage import PendingDelivery, Store
 
 HISTORY_IN_ALERT = 5  # recent values shown in an alert body: enough to see a trend, short enough to read
 LEASE = timedelta(minutes=10)  # a run's rows are hidden from concurrent runs this long; far above a send
@@ -30,7 +30,7 @@ def alert_context(pipeline: Pipeline, events: Sequence[ChangeEvent]) -> AlertCon
     """What composition needs about these events, read from storage and the catalog."""
     store = pipeline.store
     metrics = {e.metric for e in events if e.metric}
-    history = {m: store.claims(m)[-HISTORY_IN_ALERT:] for m in metrics}
+    history = {m: recent(store.claims(m)) for m in metrics}
     claims = [c for e in events for c in (e.claim, e.previous) if c is not None]
     info = store.article_info([c.source for c in claims])
     return AlertContext(
@@ -38,8 +38,22 @@ def alert_context(pipeline: Pipeline, events: Sequence[ChangeEvent]) -> AlertCon
         history=history,
         publishers={s: a.publisher for s, a in info.items() if a.publisher},
         urls={s: a.url for s, a in info.items() if a.url},
-        citations={e.key: [c.source for c in store.event_citations(e)] for e in events},
+        citations={e.key: _others(store, e) for e in events},
     )
+
+
+def _others(store: Store, event: ChangeEvent) -> list[str]:
+    """The other sources that stated the event's figure (never the event's own)."""
+    return [c.source for c in store.event_citations(event) if c.source != event.claim.source]
+
+
+def recent(claims: Sequence[Claim]) -> list[Claim]:
+    """The latest few figures by date (as-of, then publication), oldest first.
+
+    Not the last few stored: a backfilled old figure stored last is not the latest.
+    """
+    dated = sorted(claims, key=lambda c: (c.as_of or date.min, c.published.day if c.published else date.min))
+    return dated[-HISTORY_IN_ALERT:]
 
 
 def deliver_pending(pipeline: Pipeline, resolve: SecretResolver, *, channels: Collection[str] | None = None,

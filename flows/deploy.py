@@ -5,6 +5,7 @@ Keep ``SCHEDULES`` and ``prefect.yaml`` in step; tests/test_cli_flows.py checks 
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,17 +15,20 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from prefect import serve as prefect_serve
+from prefect._vendor.croniter import croniter
 from prefect.schedules import Cron
 from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 
 from core.errors import ConfigError
 from flows.backfill import backfill
 from flows.digest import digest
+from flows.local_server import forget_server, record_server
 from flows.monitor import monitor
 
 TIMEZONE = "UTC"  # cron times below are read in this zone; UTC never skips or repeats an hour
@@ -62,12 +66,57 @@ def deployments(config_path: str | None = None) -> list[Any]:
     ]
 
 
-def serve(config_path: str | None = None) -> None:
-    """Run the schedules in this process until interrupted (no work pool needed)."""
+def serve(config_path: str | None = None, *, run_now: bool = False) -> None:
+    """Run the schedules in this process until interrupted (no work pool); ``run_now``: a monitor run first."""
     # Prefect 3.8's SIGTERM handler calls the async Runner.stop without awaiting it; the runner stops anyway.
     warnings.filterwarnings("ignore", "coroutine 'Runner.astop' was never awaited", RuntimeWarning)
-    with _sigterm_exits(), prefect_api():
-        prefect_serve(*deployments(config_path))
+    own_server = not PREFECT_API_URL.value()
+    with _sigterm_exits(), prefect_api() as api:
+        served = deployments(config_path)
+        if run_now:
+            _run_monitor_now(config_path)
+        print(serving_message(api, own_server, ran_now=run_now), flush=True)
+        prefect_serve(*served, print_starting_message=False)
+
+
+def _run_monitor_now(config_path: str | None) -> None:
+    """One monitor run before the schedules start (``claimwatch serve --now``), summarised like ``run``."""
+    from flows.commands import print_run  # noqa: PLC0415 - the CLI's summary, without importing the CLI
+    from flows.terminal import console  # noqa: PLC0415
+
+    print("monitor: running once now", flush=True)
+    print_run(console, monitor(config_path=config_path, force=False, hold_digests=True))
+
+
+def serving_message(api: str, own_server: bool, *, ran_now: bool, now: datetime | None = None) -> str:
+    """What is served, when each schedule first runs, and how to run the monitor by hand (works as printed)."""
+    moment = now or datetime.now(UTC)
+    lines = ["claimwatch: deployments being served (Ctrl-C stops them):"]
+    for schedule in SCHEDULES:
+        lines.append(f"  {schedule.flow.name}/{schedule.name}: " + _first_run(schedule, moment))
+    prefect = _prefect_command()
+    env = f"PREFECT_API_URL={api} " if own_server else ""
+    lines.append(f"To run the monitor now, from another shell: {env}{prefect} deployment run monitor/monitor")
+    if not ran_now:
+        lines.append("(or start with `claimwatch serve --now` to run it once at start)")
+    return "\n".join(lines)
+
+
+def _first_run(schedule: Schedule, moment: datetime) -> str:
+    """ "every … (cron, UTC); first run at 2026-03-02 10:30 UTC, in 12 min", or "on demand"."""
+    if schedule.cron is None:
+        return "on demand only"
+    first = croniter(schedule.cron, moment.astimezone(UTC)).get_next(datetime)
+    hours, minutes = divmod(max(0, round((first - moment).total_seconds() / 60)), 60)
+    wait = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return f"cron {schedule.cron} ({TIMEZONE}); first run at {first:%Y-%m-%d %H:%M} {TIMEZONE}, in {wait}"
+
+
+def _prefect_command() -> str:
+    """``prefect`` when it is on the PATH as this interpreter's, else its full path in this environment."""
+    here = Path(sys.executable).parent / "prefect"
+    found = shutil.which("prefect")
+    return "prefect" if found and Path(found).resolve() == here.resolve() else str(here)
 
 
 @contextmanager
@@ -101,8 +150,12 @@ def prefect_api() -> Iterator[str]:
     with _local_server(port) as server:
         _wait_healthy(url, server)
         print(f"Prefect UI for these runs: http://127.0.0.1:{port}", flush=True)
-        with temporary_settings({PREFECT_API_URL: url}):
-            yield url
+        record_server(url)  # `claimwatch run` meanwhile uses this server instead of starting its own
+        try:
+            with temporary_settings({PREFECT_API_URL: url}):
+                yield url
+        finally:
+            forget_server(url)
 
 
 @contextmanager

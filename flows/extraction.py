@@ -20,6 +20,7 @@ from datetime import datetime
 
 from core.errors import ExtractionError
 from core.periods import LooseDate
+from core.published import PublishedSource, check_not_future, first_seen
 from core.types import Claim, Document
 from extractors.catalog import load_catalog
 from extractors.claims import extract_claims
@@ -77,9 +78,20 @@ def extract_body(body: bytes, job: PageJob, fetched_at: datetime | None) -> Extr
 
 
 def _document(body: bytes, job: PageJob, fetched_at: datetime | None) -> Document:
-    """The page as a Document named by its canonical URL, dated by the page, else by the feed."""
+    """The page as a Document named by its canonical URL, dated by the page, else the feed, else first seen.
+
+    InputError naming the page when that date is in the future: such a page is never stored (CHANGES.md).
+    """
     document = document_from_html(body, job.url, fetched_at=fetched_at)
-    return dataclasses.replace(document, source=job.canonical, published=document.published or job.published)
+    if document.published is not None:
+        dated = dataclasses.replace(document, published_source=PublishedSource.PAGE)
+    elif job.published is not None:
+        dated = dataclasses.replace(document, published=job.published, published_source=PublishedSource.FEED)
+    else:
+        dated = dataclasses.replace(document, published=first_seen(fetched_at),
+                                    published_source=PublishedSource.FIRST_SEEN)
+    check_not_future(dated.published, job.url)  # type: ignore[arg-type] - dated above
+    return dataclasses.replace(dated, source=job.canonical)
 
 
 def extract(body: bytes, job: PageJob, fetched_at: datetime | None, processes: int = 0) -> Extracted:

@@ -22,17 +22,20 @@ from prefect import flow, get_run_logger, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from core.config import Config
+from core.errors import InputError
 from core.periods import LooseDate
 from core.types import ChangeEvent, SourceState
+from flows.baseline import ensure_baseline
 from flows.delivery import DeliveryReport, deliver_pending
 from flows.extraction import Extracted, PageJob
+from flows.polling import due_sources
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
 from flows.runtime import Runtime, open_runtime, secret_resolver
 from flows.summary import changes_table, events_markdown, problems_markdown
 from flows.tasks import BatchResult, PollResult, batched, fetch_page_batch, poll_source, start_extraction
 from sources.feeds import FeedEntry, dedupe_entries
 from sources.health import SILENCE_FACTOR, is_silent, record_poll
-from sources.registry import SOURCE_KINDS, SourceSpec, load_sources
+from sources.registry import SourceSpec
 from sources.relevance import is_relevant, is_thin
 
 
@@ -40,6 +43,7 @@ from sources.relevance import is_relevant, is_thin
 class MonitorSummary:
     """What one monitor run did, for the artifacts, the CLI and the tests."""
 
+    seeded: int = 0  # seed documents stored first, the database being empty
     sources_polled: int = 0
     not_modified: int = 0
     unreachable: list[tuple[str, str, str]] = field(default_factory=list)  # (source, url, error)
@@ -80,6 +84,7 @@ def monitor(
 def run_monitor(runtime: Runtime, *, force: bool = False, hold_digests: bool = False) -> MonitorSummary:
     """The monitor's steps, inside a flow run (tasks go to the flow's task runner)."""
     summary, now = MonitorSummary(), datetime.now(UTC)
+    summary.seeded = ensure_baseline(runtime.pipeline)
     specs = due_sources(runtime, now, force)
     states = {s.name: runtime.store.source_state(s.name) for s in specs}
     polls = poll_all(specs, states, runtime.config)
@@ -88,25 +93,6 @@ def run_monitor(runtime: Runtime, *, force: bool = False, hold_digests: bool = F
     record_health(runtime, specs, states, polls, now, summary)
     deliver(runtime, summary, hold_digests)
     return summary
-
-
-def due_sources(runtime: Runtime, now: datetime, force: bool) -> list[SourceSpec]:
-    """The enabled polled sources, registered, whose next poll has come (all of them with ``force``)."""
-    specs = [
-        s
-        for s in load_sources(runtime.config.sources_file)
-        if s.enabled and SOURCE_KINDS[s.kind].mode == "poll"
-    ]
-    known = {info.id: info.state for info in runtime.store.sources()}
-    for spec in specs:
-        if spec.name not in known:
-            runtime.store.register_source(spec.name, spec.kind, spec.url, spec.interval * 60)
-    return [s for s in specs if force or _is_due(known.get(s.name, SourceState()), now)]
-
-
-def _is_due(state: SourceState, now: datetime) -> bool:
-    """Whether a source's next poll has come."""
-    return state.next_poll is None or state.next_poll <= now
 
 
 def poll_all(specs: Sequence[SourceSpec], states: dict[str, SourceState], config: Config) -> list[PollResult]:
@@ -175,9 +161,13 @@ def publication_order(extracted: Iterable[Extracted]) -> list[Extracted]:
 def ingest(runtime: Runtime, extracted: Iterable[Extracted], summary: MonitorSummary) -> None:
     """Store each document with its claims, in publication order, queueing alerts."""
     for item in publication_order(extracted):
-        result = runtime.pipeline.ingest_claims(
-            item.document, item.claims, alerts=True, source_id=item.job.source
-        )
+        try:
+            result = runtime.pipeline.ingest_claims(
+                item.document, item.claims, alerts=True, source_id=item.job.source
+            )
+        except InputError as exc:  # a date refused (CHANGES.md); the page is not stored
+            summary.page_errors.append(str(exc))
+            continue
         if result.new_article:  # a concurrent run may have stored it first: then it adds nothing here
             summary.articles += 1
             summary.claims += sum(1 for c in result.claims if c.metric is not None)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from core.types import ChangeEvent, Claim
-from extractors.explain import Decision
+from core.types import ChangeEvent, ChangeKind, Claim
+
+if TYPE_CHECKING:  # storage loads SQLAlchemy, extractors their rules: not for commands that print only
+    from extractors.explain import Decision
+    from storage.results import StoredEvent
 
 
 def number(value: Decimal | None) -> int | float | None:
@@ -86,8 +89,31 @@ def event_json(event: ChangeEvent) -> dict[str, Any]:
         "change_pct": float(round(event.change_pct, 2)) if event.change_pct is not None else None,
         "source": claim.source,
         "published": str(claim.published) if claim.published else None,
+        "published_source": claim.published_source,
         "evidence": claim.evidence,
+        "conflict": {"status": "open", "closed_by": None} if event.kind is ChangeKind.CONFLICT else None,
     }
+
+
+def stored_event_json(stored: StoredEvent) -> dict[str, Any]:
+    """A recorded change event's JSON object: event_json, with how a conflict ended."""
+    return event_json(stored.event) | {"conflict": conflict_json(stored)}
+
+
+def conflict_json(stored: StoredEvent) -> dict[str, Any] | None:
+    """A conflict's status ("open", "resolved" or "superseded") and the source that closed it; else None."""
+    if stored.event.kind is not ChangeKind.CONFLICT:
+        return None
+    status = "open" if stored.conflict_open else (stored.conflict_outcome or "resolved")
+    return {"status": status, "closed_by": stored.closed_by}
+
+
+def conflict_text(stored: StoredEvent) -> str:
+    """How a conflict stands, for tables: "open", "resolved by <source>", "superseded by <source>"."""
+    found = conflict_json(stored)
+    if found is None:
+        return ""
+    return found["status"] + (f" by {found['closed_by']}" if found["closed_by"] else "")
 
 
 def _previous_json(previous: Claim | None) -> dict[str, Any] | None:
@@ -102,3 +128,8 @@ def _previous_json(previous: Claim | None) -> dict[str, Any] | None:
 def _iso(day: date | None) -> str | None:
     """A date as YYYY-MM-DD, or None."""
     return day.isoformat() if day else None
+
+
+def local_time(moment: datetime) -> str:
+    """A time in the local time zone, to the second, with the zone's name: "2026-03-02 10:30:05 CET"."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")

@@ -5,17 +5,19 @@ The CLI and the Prefect flows both call this; it holds no Prefect and no SQL of 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from alerts.filters import wants
 from core.config import Config
 from core.currency import RateTable, normalise
 from core.diff import Tracker
 from core.errors import ConfigError
+from core.published import PublishedSource, check_not_future, first_seen
 from core.types import ALERTING_KINDS, ChangeEvent, Claim, Document, FxRate, MetricKind
 from extractors.catalog import Catalog, load_catalog
 from extractors.claims import extract_claims
@@ -84,11 +86,16 @@ class Pipeline:
 
     def ingest(self, document: Document, *, alerts: bool = True) -> IngestResult:
         """Extract a document's claims, diff each against history, store them and queue alerts."""
+        document = trusted_date(document)  # before extracting: the date settles which periods are over
         return self.ingest_claims(document, extract_claims(document, self.catalog), alerts=alerts)
 
     def ingest_claims(self, document: Document, claims: Sequence[Claim], *, alerts: bool = True,
                       source_id: str | None = None) -> IngestResult:
-        """Store a document with claims already extracted (the flows extract in worker tasks)."""
+        """Store a document with claims already extracted (the flows extract in worker tasks).
+
+        InputError, storing nothing, when its publication date is in the future (CHANGES.md).
+        """
+        document = trusted_date(document)
         tracked = self.normalised(document, claims)
         with self._lock:  # the histories follow one transaction at a time
             article, recorded = self._write(document, claims, tracked, alerts, source_id)
@@ -144,6 +151,15 @@ class Pipeline:
         if event.kind not in ALERTING_KINDS:
             return []
         return [channel.name for channel in self.config.channels if wants(channel, event)]
+
+
+def trusted_date(document: Document, now: datetime | None = None) -> Document:
+    """The document dated by the first-seen rule when it has no date; InputError for a future date."""
+    if document.published is None:
+        seen = first_seen(document.fetched_at or now)
+        return dataclasses.replace(document, published=seen, published_source=PublishedSource.FIRST_SEEN)
+    check_not_future(document.published, document.url or document.source, now)
+    return document
 
 
 def _fact_key(claim: Claim) -> tuple[object, ...]:

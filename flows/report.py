@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from alerts.report import ChangeRow, ConflictRow, MetricSeries, Point, ReportData, SourceRow, render_report
-from core.diff import Conflict, current, open_conflicts
+from core.diff import ClosedConflict, Conflict, closed_conflicts, current, open_conflicts
 from core.errors import InputError
 from core.types import Claim, Metric
 from flows.runtime import Runtime
-from storage import Store
+from storage import ArticleInfo, Store
 
 
 def build_report(runtime: Runtime, *, metrics: Sequence[str] | None = None, since: date | None = None) -> ReportData:
@@ -21,15 +22,41 @@ def build_report(runtime: Runtime, *, metrics: Sequence[str] | None = None, sinc
     store = runtime.store
     history = {m.id: store.claims(m.id) for m in chosen}
     conflicts = {m.id: _conflicts(history[m.id], m) for m in chosen}
-    urls = _urls(store, [c for claims in history.values() for c in claims])
+    links = _Links.read(store, [c for claims in history.values() for c in claims])
     return ReportData(
         generated_at=datetime.now(UTC), since=since,
-        metrics=[_series(m, history[m.id], conflicts[m.id], urls, since) for m in chosen],
-        changes=[ChangeRow.from_event(s.event, urls) for s in store.changes(since=since)
+        metrics=[_series(m, history[m.id], conflicts[m.id], links, since) for m in chosen],
+        changes=[ChangeRow.from_event(s.event, links.urls, links.names) for s in store.changes(since=since)
                  if not metrics or s.event.metric in metrics],
-        conflicts=[_conflict_row(m, c, urls) for m in chosen for c in conflicts[m.id]],
+        conflicts=[_conflict_row(m, c, links) for m in chosen for c in conflicts[m.id]],
+        closed_conflicts=[_closed_row(m, c, links) for m in chosen for c in _closed(history[m.id], m)],
         sources=_source_rows(store),
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Links:
+    """How each claim source is linked and named in the report: its URL, and "Publisher: title"."""
+
+    urls: dict[str, str]
+    names: dict[str, str]
+
+    @classmethod
+    def read(cls, store: Store, claims: Sequence[Claim]) -> _Links:
+        """The links and names of the articles behind these claims."""
+        info = store.article_info(sorted({c.source for c in claims}))
+        return cls({s: a.url for s, a in info.items() if a.url}, {s: _name(a) for s, a in info.items()})
+
+    def point(self, claim: Claim, conflict: bool = False) -> Point:
+        """A claim as a report point, linked and named."""
+        url, name = self.urls.get(claim.source, ""), self.names.get(claim.source, "")
+        return Point.from_claim(claim, url=url, source=name, conflict=conflict)
+
+
+def _name(article: ArticleInfo) -> str:
+    """An article as people know it: "AInvest: Alibaba's Qwen: …", else its title or publisher, else ""."""
+    parts = [part for part in (article.publisher, article.title) if part]
+    return ": ".join(parts)
 
 
 def _conflicts(claims: Sequence[Claim], metric: Metric) -> list[Conflict]:
@@ -37,27 +64,32 @@ def _conflicts(claims: Sequence[Claim], metric: Metric) -> list[Conflict]:
     return [c for forecast in (False, True) for c in open_conflicts(claims, metric.kind, forecast=forecast)]
 
 
-def _urls(store: Store, claims: Sequence[Claim]) -> dict[str, str]:
-    """Links for claim sources whose article has a URL."""
-    info = store.article_info(sorted({c.source for c in claims}))
-    return {source: article.url for source, article in info.items() if article.url}
+def _closed(claims: Sequence[Claim], metric: Metric) -> list[ClosedConflict]:
+    """Resolved and superseded conflicts of both series of a metric."""
+    return [c for forecast in (False, True) for c in closed_conflicts(claims, metric.kind, forecast=forecast)]
 
 
-def _series(metric: Metric, claims: Sequence[Claim], conflicts: Sequence[Conflict], urls: dict[str, str],
+def _series(metric: Metric, claims: Sequence[Claim], conflicts: Sequence[Conflict], links: _Links,
             since: date | None) -> MetricSeries:
     """A metric's points (claims with an as-of since `since`) and its current value."""
     disputed = {id(side) for c in conflicts for side in c.sides}
     shown = [c for c in claims if since is None or (c.as_of is not None and c.as_of >= since)]
-    points = [Point.from_claim(c, url=urls.get(c.source, ""), conflict=id(c) in disputed) for c in shown]
+    points = [links.point(c, conflict=id(c) in disputed) for c in shown]
     now = current(claims, metric.kind)
-    return MetricSeries(metric, points, Point.from_claim(now, url=urls.get(now.source, "")) if now else None)
+    return MetricSeries(metric, points, links.point(now) if now else None)
 
 
-def _conflict_row(metric: Metric, conflict: Conflict, urls: dict[str, str]) -> ConflictRow:
+def _conflict_row(metric: Metric, conflict: Conflict, links: _Links) -> ConflictRow:
     """Both sides of an open conflict."""
     older, newer = conflict.sides
-    return ConflictRow(metric.id, Point.from_claim(older, url=urls.get(older.source, "")),
-                       Point.from_claim(newer, url=urls.get(newer.source, "")))
+    return ConflictRow(metric.id, links.point(older), links.point(newer))
+
+
+def _closed_row(metric: Metric, closed: ClosedConflict, links: _Links) -> ConflictRow:
+    """Both sides of a closed conflict, how it ended and the claim that ended it."""
+    older, newer = closed.conflict.sides
+    ended_by = links.point(closed.by)
+    return ConflictRow(metric.id, links.point(older), links.point(newer), closed.outcome, ended_by)
 
 
 def _source_rows(store: Store) -> list[SourceRow]:
@@ -69,10 +101,13 @@ def _source_rows(store: Store) -> list[SourceRow]:
             for s in store.sources()]
 
 
-def write_report(runtime: Runtime, out: Path, *, metrics: Sequence[str] | None = None,
-                 since: date | None = None) -> int:
-    """Render the report to a file; return its size in bytes."""
-    html = render_report(build_report(runtime, metrics=metrics, since=since))
+def render(runtime: Runtime, *, metrics: Sequence[str] | None = None, since: date | None = None) -> str:
+    """The report as one HTML document."""
+    return render_report(build_report(runtime, metrics=metrics, since=since))
+
+
+def write_report(html: str, out: Path) -> int:
+    """Write a rendered report to a file; its size in bytes; InputError naming the file when impossible."""
     try:
         out.write_text(html, encoding="utf-8")
     except OSError as exc:

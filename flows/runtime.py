@@ -7,13 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alerts.secrets import SecretResolver, env_secret_resolver
 from core.config import Config, SecretRef, load_config
 from core.errors import ConfigError
 from flows.pipeline import Pipeline
-from sources.http import HttpClient
 from storage import Store
+
+if TYPE_CHECKING:
+    from sources.http import HttpClient
 
 
 @dataclass
@@ -22,6 +25,7 @@ class Runtime:
 
     config: Config
     store: Store
+    data_dir: Path  # where the SQLite database, reports and other files of this installation live
 
     @cached_property
     def pipeline(self) -> Pipeline:
@@ -30,6 +34,8 @@ class Runtime:
 
     def http_client(self) -> HttpClient:
         """A new HTTP client with the configured limits (close it, or use it in a with block)."""
+        from sources.http import HttpClient  # noqa: PLC0415 - httpx loads only for commands that fetch
+
         return HttpClient(self.config.http)
 
     def close(self) -> None:
@@ -42,17 +48,18 @@ def open_runtime(config_path: str | Path | None = None, env: Mapping[str, str] |
     env = os.environ if env is None else env
     config = load_config(config_path, env)
     url = config.resolved_database_url(env)
-    if url.startswith("sqlite:///"):
-        _make_dir(config.resolved_data_dir(env))
-    return Runtime(config, Store.open(url))
+    data_dir = config.resolved_data_dir(env)
+    if url.startswith("sqlite:///"):  # on PostgreSQL nothing needs it until a command writes a file there
+        make_data_dir(data_dir)
+    return Runtime(config, Store.open(url), data_dir)
 
 
-def _make_dir(folder: Path) -> None:
+def make_data_dir(folder: Path) -> None:
     """Create the data directory; ConfigError naming it when that is impossible."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f"{folder}: cannot create the data directory: {exc.strerror}") from None
+        raise ConfigError(f"data_dir: {folder}: cannot create the data directory: {exc.strerror}") from None
 
 
 def secret_resolver(env: Mapping[str, str] | None = None) -> SecretResolver:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from flows.runtime import Runtime, open_runtime
+if TYPE_CHECKING:
+    from flows.runtime import Runtime
 
 console = Console(soft_wrap=True)  # messages stay one line each, for people and for grep
 
@@ -21,6 +23,8 @@ def config_path(ctx: typer.Context) -> str | None:
 @contextmanager
 def command_runtime(ctx: typer.Context) -> Iterator[Runtime]:
     """The configured runtime for one command, closed afterwards."""
+    from flows.runtime import open_runtime  # noqa: PLC0415 - storage loads SQLAlchemy: only when a command needs it
+
     runtime = open_runtime(config_path(ctx))
     try:
         yield runtime

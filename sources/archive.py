@@ -41,6 +41,7 @@ _LINK_ENTRY = re.compile(r'<(?P<url>[^>]*)>(?P<params>(?:\s*;\s*[\w-]+\s*=\s*(?:
 _REL_PARAM = re.compile(r'rel\s*=\s*"?(?P<rel>[^";]+)"?', re.IGNORECASE)
 _CANONICAL = re.compile(rb'<link[^>]+rel=["\']?canonical["\']?[^>]*>', re.IGNORECASE)
 _HREF = re.compile(rb'href=["\']?([^"\'\s>]+)', re.IGNORECASE)
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\"()\[\]]+)")  # "[Errno 111] Connection refused" in urllib3's text
 
 
 @dataclass(frozen=True)
@@ -224,8 +225,18 @@ def cdx_items(query: CdxQuery, client: wayback.WaybackClient, base: str = WAYBAC
     except wb_errors.WaybackException as exc:
         raise _cdx_error(query.url, exc) from None
     except requests.RequestException as exc:
-        raise FetchError(f"CDX search for {query.url}: {type(exc).__name__}: {exc}", url=query.url,
+        reason = short_reason(exc)
+        raise FetchError(f"CDX search for {query.url}: cannot reach {base} ({reason})", url=query.url,
                          transient=True) from None
+
+
+def short_reason(exc: Exception) -> str:
+    """The cause of a network error in a few words ("Connection refused"), not urllib3's paragraph."""
+    text = str(exc)
+    found = _ERRNO.search(text)
+    if found:
+        return found.group(1).strip()
+    return "timed out" if "timed out" in text.lower() else type(exc).__name__
 
 
 def _cdx_error(url: str, exc: Exception) -> FetchError:
@@ -237,7 +248,8 @@ def _cdx_error(url: str, exc: Exception) -> FetchError:
         wait = f"; retry after {exc.retry_after} s" if exc.retry_after else "; pause before the next query"
         return FetchError(f"{where}: rate limited by the Wayback Machine (HTTP 429){wait}", url=url, transient=True)
     if isinstance(exc, wb_errors.WaybackRetryError):
-        return FetchError(f"{where}: gave up after retries ({exc})", url=url, transient=True)
+        return FetchError(f"{where}: gave up after {exc.retries} retries ({short_reason(exc)})", url=url,
+                          transient=True)
     return FetchError(f"{where}: {type(exc).__name__}: {exc}", url=url)
 
 

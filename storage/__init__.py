@@ -22,10 +22,12 @@ from storage.results import (
     ArticleInfo,
     ArticleRef,
     Citation,
+    Counts,
     EventRef,
     PendingDelivery,
     SavedClaim,
     SourceInfo,
+    StoredArticle,
     StoredEvent,
 )
 from storage.store import Store
@@ -35,11 +37,13 @@ __all__ = [
     "ArticleInfo",
     "ArticleRef",
     "Citation",
+    "Counts",
     "EventRef",
     "PendingDelivery",
     "SavedClaim",
     "SourceInfo",
     "Store",
+    "StoredArticle",
     "StoredEvent",
     "Transaction",
 ]

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.columns import ExactDecimal, UTCDateTime
+from storage.columns import CompressedText, ExactDecimal, UTCDateTime
 
 NAMING = {  # stable constraint names, so migrations can refer to them on both databases
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -60,9 +60,11 @@ class ArticleRow(Base):
     publisher: Mapped[str | None] = mapped_column(Text)
     published: Mapped[date | None] = mapped_column(Date)
     published_precision: Mapped[str | None] = mapped_column(String(8))
+    published_source: Mapped[str | None] = mapped_column(String(16))  # core.published.PublishedSource
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     language: Mapped[str | None] = mapped_column(String(16))
     source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    text: Mapped[str | None] = mapped_column(CompressedText)  # the extracted text, so it can be read again
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -130,11 +132,13 @@ class EventRow(Base):
     previous_fact_id: Mapped[int | None] = mapped_column(ForeignKey("facts.id", ondelete="SET NULL"))
     change_pct: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     direction: Mapped[str | None] = mapped_column(String(8))  # "up", "down" or None
-    resolves: Mapped[str] = mapped_column(Text, default="")  # space-separated keys of the conflicts it closes
+    resolves: Mapped[str] = mapped_column(Text, default="")  # space-separated keys of conflicts it settles
+    supersedes: Mapped[str] = mapped_column(Text, default="")  # ... and of those it moves past (superseded)
     conflict_key: Mapped[str | None] = mapped_column(
         String(64), index=True
     )  # core.diff.Conflict.key, conflicts only
     conflict_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    conflict_outcome: Mapped[str | None] = mapped_column(String(16))  # closed: "resolved" or "superseded"
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("change_events.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from core.errors import StorageError
 from core.types import ChangeEvent, ChangeKind, Claim
 from storage.models import ArticleRow, ClaimRow, EventRow, FactRow
-from storage.results import ArticleInfo, Citation, StoredEvent
+from storage.results import ArticleInfo, Citation, StoredArticle, StoredEvent
 from storage.rows import article_info, as_of_key, citation_from_rows, claim_from_rows, fact_key, published_key
 
 Cited = tuple[ClaimRow, ArticleRow]
@@ -109,6 +109,19 @@ def numbered_claims(
     return [(row.id, claim_from_rows(row, article)) for row, article in session.execute(query).tuples()]
 
 
+def stored_articles(session: Session) -> list[StoredArticle]:
+    """Every article with its text, in the order stored."""
+    rows = session.execute(select(ArticleRow).order_by(ArticleRow.id)).scalars()
+    return [StoredArticle(article_info(row), row.text) for row in rows]
+
+
+def all_claims(session: Session) -> list[Claim]:
+    """Every citation, tracked or not, in the order stored."""
+    query = select(ClaimRow, ArticleRow).join(ArticleRow, ClaimRow.article_id == ArticleRow.id)
+    rows = session.execute(query.order_by(ClaimRow.id)).tuples()
+    return [claim_from_rows(row, article) for row, article in rows]
+
+
 def citations(session: Session, fact: int) -> list[Citation]:
     """Every outlet that stated a fact, earliest published first."""
     rows = _group(session.execute(_citations_query(FactRow.id == fact)).tuples()).get(fact, [])
@@ -159,6 +172,7 @@ def change_event(session: Session, row: EventRow) -> ChangeEvent:
         citations=others,
         direction=row.direction,
         resolves=tuple(row.resolves.split()),
+        supersedes=tuple(row.supersedes.split()),
     )
 
 
@@ -171,9 +185,19 @@ def stored_events(session: Session, rows: Iterable[EventRow]) -> list[StoredEven
             event=change_event(session, r),
             created_at=r.created_at,
             conflict_open=r.conflict_open,
+            conflict_outcome=r.conflict_outcome,
+            closed_by=_closer(session, r),
         )
         for r in rows
     ]
+
+
+def _closer(session: Session, row: EventRow) -> str | None:
+    """The source of the claim whose event closed this conflict, when it is closed."""
+    if row.conflict_key is None or row.resolved_by_id is None:
+        return None
+    closing = session.get(EventRow, row.resolved_by_id)
+    return None if closing is None else _event_claim(session, closing).source
 
 
 def changes(session: Session, since: date | None, kind: ChangeKind | None) -> list[StoredEvent]:

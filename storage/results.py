@@ -41,7 +41,7 @@ class EventRef:
 
 @dataclass(frozen=True)
 class ArticleInfo:
-    """What is stored about an article (its text is not kept)."""
+    """What is stored about an article (its text is read separately: Store.articles)."""
 
     id: int
     source: str
@@ -50,6 +50,16 @@ class ArticleInfo:
     publisher: str | None
     published: LooseDate | None
     language: str | None
+    published_source: str | None = None  # core.published.PublishedSource
+    fetched_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as stored, with its extracted text (None for articles stored before texts were kept)."""
+
+    info: ArticleInfo
+    text: str | None
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,17 @@ class StoredEvent:
     event: ChangeEvent
     created_at: datetime
     conflict_open: bool
+    conflict_outcome: str | None = None  # a closed conflict: "resolved" or "superseded"
+    closed_by: str | None = None  # ... and the source of the claim that closed it
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How much is stored."""
+
+    articles: int
+    claims: int
+    events: int
 
 
 @dataclass(frozen=True)

@@ -79,9 +79,11 @@ def article_values(document: Document, source_id: str | None) -> dict[str, Any]:
         "publisher": document.publisher,
         "published": published.day if published else None,
         "published_precision": published.precision if published else None,
+        "published_source": document.published_source if published else None,
         "fetched_at": document.fetched_at,
         "language": document.language,
         "source_id": source_id,
+        "text": document.text,
     }
 
 
@@ -94,7 +96,10 @@ def published_of(article: ArticleRow) -> LooseDate | None:
 
 def with_article(claim: Claim, article: ArticleRow) -> Claim:
     """The claim with its source, and its publication date when it had none, taken from the article."""
-    return replace(claim, source=article.source, published=claim.published or published_of(article))
+    if claim.published is not None and claim.published != published_of(article):
+        return replace(claim, source=article.source)
+    return replace(claim, source=article.source, published=published_of(article),
+                   published_source=article.published_source)
 
 
 def claim_from_rows(row: ClaimRow, article: ArticleRow) -> Claim:
@@ -112,6 +117,7 @@ def claim_from_rows(row: ClaimRow, article: ArticleRow) -> Claim:
         end=row.end_offset,
         source=article.source,
         published=published_of(article),
+        published_source=article.published_source,
         stated_value=row.stated_value,
         stated_unit=row.stated_unit,
         extractor_version=row.extractor_version,
@@ -128,6 +134,8 @@ def article_info(article: ArticleRow) -> ArticleInfo:
         publisher=article.publisher,
         published=published_of(article),
         language=article.language,
+        published_source=article.published_source,
+        fetched_at=article.fetched_at,
     )
 
 

@@ -8,13 +8,13 @@ from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import TypeVar
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import StorageError
 from core.types import ChangeEvent, ChangeKind, Claim, SourceState
-from storage import queries
+from storage import locks, queries
 from storage.engine import (
     BEGIN_MODE,
     SQLITE_BUSY_TIMEOUT_MS,
@@ -25,8 +25,16 @@ from storage.engine import (
     translated,
 )
 from storage.migrate import upgrade
-from storage.models import DATA_TABLES, ArticleRow, Base, EventRow, OutboxRow, SourceRow, utcnow
-from storage.results import ArticleInfo, Citation, PendingDelivery, SourceInfo, StoredEvent
+from storage.models import DATA_TABLES, ArticleRow, Base, ClaimRow, EventRow, OutboxRow, SourceRow, utcnow
+from storage.results import (
+    ArticleInfo,
+    Citation,
+    Counts,
+    PendingDelivery,
+    SourceInfo,
+    StoredArticle,
+    StoredEvent,
+)
 from storage.rows import state_from_row, state_values
 from storage.transaction import Transaction
 from storage.upsert import insert_ignore
@@ -143,10 +151,31 @@ class Store:
         """Whether no article has been stored yet."""
         return self._read(lambda s: s.execute(select(ArticleRow.id).limit(1)).first() is None)
 
+    def counts(self) -> Counts:
+        """How many articles, claims and change events are stored."""
+        def count(session: Session, model: type[Base]) -> int:
+            return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+        return self._read(lambda s: Counts(count(s, ArticleRow), count(s, ClaimRow), count(s, EventRow)))
+
+    def articles(self) -> list[StoredArticle]:
+        """Every stored article with its text, in the order stored."""
+        return self._read(queries.stored_articles)
+
+    def all_claims(self) -> list[Claim]:
+        """Every stored citation, tracked or not, in the order stored."""
+        return self._read(queries.all_claims)
+
     def reset(self) -> None:
         """Delete every row of every table (the schema stays)."""
         tables = [Base.metadata.tables[name] for name in DATA_TABLES]
         self._write(lambda s: [s.execute(delete(table)) for table in tables])
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold a named lock on this database, across processes, until the block ends."""
+        with locks.exclusive(self._engine, name):
+            yield
 
     # -- sources -----------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
-from core.diff import Conflict
+from core.diff import RESOLVED, SUPERSEDED, Conflict
 from core.errors import StorageError
 from core.types import ChangeEvent, ChangeKind, Claim, Document
 from storage import queries
@@ -153,7 +153,8 @@ class Transaction:
         }
         new_id = insert_ignore(self._session, EventRow, values, ["key"])
         if new_id is not None:
-            self._close_conflicts(event.resolves, new_id)
+            self._close_conflicts(event.resolves, new_id, RESOLVED)
+            self._close_conflicts(event.supersedes, new_id, SUPERSEDED)
             return EventRef(id=new_id, key=event.key, is_new=True)
         found = self._session.execute(select(EventRow.id).where(EventRow.key == event.key)).scalar_one()
         return EventRef(id=found, key=event.key, is_new=False)
@@ -169,13 +170,13 @@ class Transaction:
         ]
         return sum(1 for row_id in new if row_id is not None)
 
-    def _close_conflicts(self, keys: Sequence[str], resolved_by: int) -> None:
-        """Mark the conflicts an event settles (by core.diff.Conflict.key) as closed."""
+    def _close_conflicts(self, keys: Sequence[str], closed_by: int, outcome: str) -> None:
+        """Mark the conflicts an event settles or supersedes (core.diff.Conflict.key) as closed, and how."""
         if keys:
             self._session.execute(
                 update(EventRow)
                 .where(EventRow.conflict_key.in_(list(keys)), EventRow.conflict_open.is_(True))
-                .values(conflict_open=False, resolved_by_id=resolved_by)
+                .values(conflict_open=False, resolved_by_id=closed_by, conflict_outcome=outcome)
             )
 
     @translated
@@ -245,6 +246,7 @@ def _event_values(event: ChangeEvent) -> dict[str, Any]:
         "change_pct": event.change_pct,
         "direction": event.direction,
         "resolves": " ".join(event.resolves),
+        "supersedes": " ".join(event.supersedes),
         "conflict_key": conflict_key,
         "conflict_open": is_conflict,
     }

@@ -61,6 +61,21 @@ def test_run_without_internet_reports_each_source_in_one_line(prefect: str, tmp_
     assert rows and "never" in rows[0] and "failing" in result.output and " 1 " in rows[0]
 
 
+def test_run_when_nothing_is_due_starts_no_flow(prefect: str, tmp_path: Path) -> None:
+    """Was: 9-21 s for a flow run (a temporary Prefect server started and stopped) that polled nothing."""
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", UNREACHABLE[2:])
+    env = {**os.environ, "PREFECT_API_URL": prefect, "CLAIMWATCH_CONFIG": str(config)}
+    env.pop("CLAIMWATCH_DATABASE_URL", None)
+    first = subprocess.run([str(CLAIMWATCH), "run"], env=env, capture_output=True, text=True, timeout=150)
+    assert first.returncode == 0 and "1 sources polled" in first.stdout, first.stderr
+    env.pop("PREFECT_API_URL")
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    again = subprocess.run([str(CLAIMWATCH), "run"], env=env, capture_output=True, text=True, timeout=150)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("monitor: nothing due (next poll at ") and "--all" in again.stdout
+    assert not (tmp_path / "prefect").exists()  # Prefect was never imported, let alone a server started
+
+
 def test_backfill_command_reads_a_folder_and_resumes(prefect: str, tmp_path: Path) -> None:
     folder = tmp_path / "saved"
     folder.mkdir()
@@ -77,7 +92,7 @@ def test_backfill_command_reads_a_folder_and_resumes(prefect: str, tmp_path: Pat
     assert first.exit_code == 0, first.output
     assert "2 items, 0 already stored, 2 pages ingested" in first.output
     assert "2 items, 2 already stored, 0 pages ingested" in again.output
-    values = [row["value"] for row in yaml.safe_load(history.output)]
+    values = [row["value"] for row in yaml.safe_load(history.output) if row["source"].startswith("file:")]
     assert values == ["300000000", "500000000"] or values == [300000000, 500000000]
 
 
@@ -123,6 +138,7 @@ def test_serve_without_a_prefect_server_stops_cleanly(stop: signal.Signals, tmp_
         **os.environ,
         "PREFECT_HOME": str(tmp_path / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PATH": "/usr/bin:/bin",  # as in a shell where the venv is not activated
     }
     env.pop("PREFECT_API_URL", None)
     serving = subprocess.Popen(
@@ -136,9 +152,18 @@ def test_serve_without_a_prefect_server_stops_cleanly(stop: signal.Signals, tmp_
     )
     assert serving.stdout is not None
     seen = "".join(_lines_until(serving.stdout, "being served"))
+    seen += "".join(_lines_until(serving.stdout, "claimwatch serve --now"))
     ui = re.search(r"Prefect UI for these runs: (http://\S+)", seen)
     assert ui, seen
+    assert re.search(r"monitor/monitor: cron \*/30 \* \* \* \* \(UTC\); first run at \S+ \S+ UTC, in \d+ min", seen)
+    hint = re.search(r"from another shell: (PREFECT_API_URL=\S+) (\S+) (deployment run monitor/monitor)", seen)
+    assert hint and hint.group(2) == str(CLAIMWATCH.with_name("prefect")), seen  # the venv's prefect, not PATH's
+    assert (tmp_path / "prefect" / "claimwatch-server.url").read_text().strip() in hint.group(1)
     time.sleep(RUNNER_SETTLE)
+    if stop is signal.SIGINT:  # the printed hint works as printed (from a shell without PREFECT_API_URL)
+        done = subprocess.run(" ".join(hint.groups()), shell=True, env=env, capture_output=True, text=True,
+                              timeout=120, cwd=tmp_path)
+        assert done.returncode == 0 and "Created flow run" in done.stdout, done.stdout + done.stderr
     if stop is signal.SIGINT:
         os.killpg(serving.pid, stop)
     else:
@@ -148,6 +173,25 @@ def test_serve_without_a_prefect_server_stops_cleanly(stop: signal.Signals, tmp_
     assert "Traceback" not in rest and "Warning" not in rest
     with pytest.raises(httpx.ConnectError):
         httpx.get(ui.group(1), timeout=5)  # the local server stopped with it
+    assert not (tmp_path / "prefect" / "claimwatch-server.url").exists()  # and `run` no longer looks for it
+
+
+def test_serve_now_runs_the_monitor_before_the_schedules(prefect: str, tmp_path: Path) -> None:
+    """Was: no way to see a first run without waiting up to 30 minutes for the schedule."""
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", UNREACHABLE[2:])
+    env = {**os.environ, "PREFECT_API_URL": prefect, "CLAIMWATCH_CONFIG": str(config), "PATH": "/usr/bin:/bin"}
+    env.pop("CLAIMWATCH_DATABASE_URL", None)
+    serving = subprocess.Popen([str(CLAIMWATCH), "serve", "--now"], env=env, cwd=tmp_path, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert serving.stdout is not None
+    try:
+        seen = "".join(_lines_until(serving.stdout, "deployment run monitor/monitor"))
+    finally:
+        serving.send_signal(signal.SIGTERM)
+        serving.communicate(timeout=60)
+    ran = seen.index("monitor: 1 sources polled (0 not modified, 1 unreachable)")
+    assert seen.index("monitor: running once now") < ran < seen.index("being served")
+    assert "from another shell: " + str(CLAIMWATCH.with_name("prefect")) in seen  # PREFECT_API_URL already set
 
 
 def _lines_until(stream: IO[str], marker: str) -> list[str]:

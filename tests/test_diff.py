@@ -14,7 +14,7 @@ import yaml
 from support.diff import claim, claims
 
 from core.currency import RateTable, implied_rate, is_currency, normalise, stated_rate
-from core.diff import Conflict, agree, current, diff, open_conflicts, replay
+from core.diff import Conflict, agree, closed_conflicts, current, diff, open_conflicts, replay
 from core.errors import ConfigError, InputError
 from core.types import ChangeKind, FxRate, MetricKind
 
@@ -42,6 +42,8 @@ def test_change_case(case: dict[str, Any]) -> None:
         assert event.direction == expect["direction"]
     resolved = [Conflict(history[i], history[j]).key for i, j in expect.get("resolves", [])]
     assert list(event.resolves) == resolved
+    superseded = [Conflict(history[i], history[j]).key for i, j in expect.get("supersedes", [])]
+    assert list(event.supersedes) == superseded
 
 
 @pytest.mark.parametrize("sequence", CASES["sequences"], ids=lambda s: s["name"])
@@ -127,6 +129,29 @@ def test_conflict_closes_when_a_later_claim_agrees_with_one_side() -> None:
     assert current([*history, settling], "cumulative") is settling
 
 
+def test_a_superseded_conflict_is_closed_and_says_how() -> None:
+    history = claims([
+        {"value": "700M", "q": "over", "published": "2026-01-12"},
+        {"value": "650M", "published": "2026-01-20"},
+        {"value": "1B", "q": "over", "published": "2026-02-03"},
+    ])
+    assert open_conflicts(history, "cumulative") == []
+    [ended] = closed_conflicts(history, "cumulative")
+    assert (ended.outcome, ended.by, ended.conflict.sides) == ("superseded", history[2], (history[0], history[1]))
+    assert current(history, "cumulative") is history[2]
+
+
+def test_a_period_less_flow_figure_is_compared_but_never_shown_over_a_dated_one() -> None:
+    history = claims([
+        {"value": 34, "unit": "percent", "period": "2025-Q3", "published": "2025-11-25"},
+        {"value": 40, "unit": "percent", "published": "2026-01-12"},
+    ])
+    assert [e.kind for e in replay(history, "flow")] == [ChangeKind.NEW, ChangeKind.UPDATED]
+    assert current(history, "flow") is history[0]
+    repeat = claim({"value": 40, "unit": "percent", "published": "2026-01-14"}, default_source="other")
+    assert diff(history, repeat, "flow").kind is ChangeKind.CONFIRMED  # other outlets repeating it: no re-alert
+
+
 def test_a_period_less_figure_settling_a_flow_conflict_fixes_the_period() -> None:
     history = claims([
         {"value": 34, "unit": "percent", "period": "2025-Q3", "published": "2025-11-25"},
@@ -134,7 +159,7 @@ def test_a_period_less_figure_settling_a_flow_conflict_fixes_the_period() -> Non
         {"value": 34, "unit": "percent", "published": "2025-12-10"},
     ])
     assert open_conflicts(history, "flow") == []
-    assert current(history, "flow") is history[2]
+    assert current(history, "flow") is history[0]  # the side it agreed with: a figure with no period is never shown
     again = claim({"value": 34, "unit": "percent", "period": "2025-Q3", "published": "2025-12-12"})
     assert diff(history, again, "flow").previous is history[0]
 

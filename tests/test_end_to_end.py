@@ -90,7 +90,7 @@ def test_seed_is_idempotent_and_claims_json(tmp_path: Path, database_url: str) -
     rows = json.loads(_claimwatch(config, database_url, "claims", "--json").stdout)
     by_metric = {(r["metric"], r["forecast"]): r for r in rows}
     assert set(rows[0]) == {"metric", "value", "unit", "qualifier", "period", "as_of", "forecast", "source",
-                            "published", "evidence"}
+                            "published", "published_source", "evidence", "open_conflicts"}
     assert by_metric[("qwen.downloads", False)]["value"] == 1_000_000_000
     assert by_metric[("qwen_app.mau", False)]["value"] == 100_000_000
     assert by_metric[("alibaba.ai_infra_investment", True)]["value"] == 380_000_000_000

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from support.flows import SHARED, Article, harness_url, hook_channel, write_config
@@ -18,34 +19,17 @@ from storage import Store
 pytestmark = pytest.mark.timeout(180)
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-# (capture timestamp, path, figure sentence): Qwen's downloads as the archive saw them grow
+# (capture timestamp, path, figure sentence): Qwen's downloads as the archive saw them grow, after the baseline
+# (seeded into the empty database first: over 1 billion in 2026-02), so each capture is an update of it
 CAPTURES = [
-    (
-        "20250115090000",
-        "/qwen-300m",
-        "2025-01-15",
-        "Qwen has passed 300 million downloads, Alibaba Cloud said.",
-    ),
-    (
-        "20250410090000",
-        "/qwen-400m",
-        "2025-04-10",
-        "Qwen has passed 400 million downloads, Alibaba Cloud said.",
-    ),
-    (
-        "20250702090000",
-        "/qwen-600m",
-        "2025-07-02",
-        "Qwen has passed 600 million downloads, Alibaba Cloud said.",
-    ),
-    (
-        "20250920090000",
-        "/qwen-700m",
-        "2025-09-20",
-        "Qwen has passed 700 million downloads, Alibaba Cloud said.",
-    ),
-    ("20251218090000", "/qwen-1b", "2025-12-18", "Qwen has passed 1 billion downloads, Alibaba Cloud said."),
+    ("20260315090000", "/qwen-1-1b", "2026-03-15", "Qwen has passed 1.1 billion downloads, Alibaba Cloud said."),
+    ("20260410090000", "/qwen-1-3b", "2026-04-10", "Qwen has passed 1.3 billion downloads, Alibaba Cloud said."),
+    ("20260702090000", "/qwen-1-6b", "2026-07-02", "Qwen has passed 1.6 billion downloads, Alibaba Cloud said."),
+    ("20260920090000", "/qwen-1-9b", "2026-09-20", "Qwen has passed 1.9 billion downloads, Alibaba Cloud said."),
+    ("20261118090000", "/qwen-2-5b", "2026-11-18", "Qwen has passed 2.5 billion downloads, Alibaba Cloud said."),
 ]
+AFTER_BASELINE = date(2026, 3, 1)
+BACKFILLED = [1_100_000_000, 1_300_000_000, 1_600_000_000, 1_900_000_000, 2_500_000_000]
 ORIGIN = "https://news.example.com"
 
 
@@ -83,21 +67,26 @@ def serve_archive(server: LocalServer) -> None:
         }
         return Reply(200, html.encode(), headers)
 
-    rows = "\n".join(
-        f"com,example,news){path} {ts} {ORIGIN}{path} text/html 200 D{n} 1"
-        for n, (ts, path, _, _) in enumerate(CAPTURES)
-    )
+    def cdx(request: Request) -> Reply:
+        """The captures within the query's from/to, as the CDX server reads them (partial stamps padded)."""
+        query = parse_qs(urlsplit(request.path).query)
+        low = query.get("from", [""])[0].ljust(14, "0")
+        high = query.get("to", [""])[0].ljust(14, "9")
+        rows = "".join(f"com,example,news){path} {ts} {ORIGIN}{path} text/html 200 D{n} 1\n"
+                       for n, (ts, path, _, _) in enumerate(CAPTURES) if low <= ts <= high)
+        return Reply(200, rows.encode(), {"Content-Type": "text/plain"})
+
     server.handle("/web/", memento, prefix=True)
-    server.handle(
-        "/cdx/search/cdx", lambda _: Reply(200, (rows + "\n").encode(), {"Content-Type": "text/plain"})
-    )
+    server.handle("/cdx/search/cdx", cdx)
 
 
 def history(database_url: str) -> tuple[list, list]:
-    """The downloads series as stored, and its change events, in the engine's order."""
+    """The backfilled part of the downloads series as stored, and its change events, in the engine's order."""
     with Store.open(database_url) as store:
-        claims = [(c.value, c.qualifier, c.published) for c in store.claims("qwen.downloads")]
-        events = [(s.event.kind, s.event.claim.value) for s in store.history("qwen.downloads")]
+        claims = [(c.value, c.qualifier, c.published) for c in store.claims("qwen.downloads")
+                  if c.published.day >= AFTER_BASELINE]
+        events = [(s.event.kind, s.event.claim.value) for s in store.history("qwen.downloads")
+                  if s.event.claim.published.day >= AFTER_BASELINE]
     return claims, events
 
 
@@ -130,8 +119,8 @@ def test_shuffled_snapshots_build_the_same_history(prefect: str, database_url: s
     shuffled_history, ordered_history = history(database_url), history(ordered_db)
     assert shuffled_history == ordered_history
     claims, events = shuffled_history
-    assert [str(v) for v, _, _ in claims][:1] == ["300000000"] and events[-1][1] == 1_000_000_000
-    assert events[0][0].value == "new" and {k.value for k, _ in events[1:]} == {"updated"}
+    assert [v for v, _, _ in claims] == BACKFILLED and events[-1][1] == 2_500_000_000
+    assert {k.value for k, _ in events} == {"updated"}  # each one an update of the baseline or the one before
 
 
 def test_cdx_search_and_alerts_as_one_digest(
@@ -146,13 +135,13 @@ def test_cdx_search_and_alerts_as_one_digest(
         summary = backfill(
             cdx_url="news.example.com/",
             cdx_match="prefix",
-            cdx_from="2025-01-01",
-            cdx_to="2025-12-31",
+            cdx_from="2026-01-01",
+            cdx_to="2026-11-18",  # that day included
             alerts=True,
             config_path=str(config),
             wayback_base=server.base,
         )
-    assert summary.pages == 5 and summary.events >= 5
+    assert summary.pages == 5 and summary.events >= 5  # the capture on the --to day too
     payloads = hook.payloads()
     assert len(payloads) == 1 and payloads[0]["type"] == "claimwatch.digest"  # one digest, not one POST each
     assert summary.alerts_sent >= 5
@@ -169,7 +158,7 @@ def test_saved_pages_in_any_file_order_are_ingested_by_their_own_dates(prefect: 
     summary = backfill(folder=str(folder), config_path=str(config))
     assert summary.pages == 5 and len(summary.errors) == 1 and "broken.html" in summary.errors[0]
     _, events = history(f"sqlite:///{tmp_path / 'cw.db'}")
-    assert [v for _, v in events] == [300_000_000, 400_000_000, 600_000_000, 700_000_000, 1_000_000_000]
+    assert [v for _, v in events] == BACKFILLED
 
 
 def test_recorded_wayback_memento_replays(prefect: str, tmp_path: Path) -> None:

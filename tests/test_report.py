@@ -15,6 +15,7 @@ from alerts.report import (
     MAX_CONFLICT_MARKERS,
     MAX_MARKERS_PER_SERIES,
     ChangeRow,
+    ConflictRow,
     MetricSeries,
     Point,
     ReportData,
@@ -52,26 +53,57 @@ def test_empty_report_says_no_data_yet() -> None:
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
 
 
-def test_metric_with_one_point_draws_a_chart_and_shows_its_current_value() -> None:
+def test_metric_with_one_point_gets_a_value_card_not_a_chart() -> None:
+    """Was: a chart with one dot on a four-year axis."""
     only = point("2025-12-31", "149", "percent", period="2025", source="Alizila")
     html = render_report(ReportData(GENERATED, metrics=[MetricSeries(GROWTH, [only])]))
-    charts = _charts(html)
-    assert len(charts) == 1
-    assert ">actual<" in charts[0] and "149%" in charts[0]
-    assert "149% in 2025" in html and "as of 2025-12-31" in html and "Alizila" in html
+    assert _charts(html) == []
+    card = html.split('<div class="card" data-metric="qwen_app.mau_growth">')[1].split("</article>")[0]
+    assert "149% in 2025" in card and "as of 2025-12-31" in card and "Alizila" in card
     assert "No data yet" not in html
+
+
+def test_the_legend_draws_bounds_hollow_and_forecasts_in_one_colour() -> None:
+    """Was: forecasts drawn hollow like the legend's bounds, and the legend's bounds filled."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    from alerts.report import _draw  # noqa: PLC0415 - the drawing itself is what is checked
+
+    points = [point("2025-06-30", "5e8", "count"), point("2025-09-30", "6e8", "count", qualifier=Qualifier.OVER),
+              point("2026-12-31", "1e9", "count", forecast=True), point("2027-12-31", "2e9", "count", forecast=True),
+              point("2026-01-31", "7e8", "count", approximate=True)]
+    ax = Figure().add_subplot()
+    handles = {h.get_label(): h for h in _draw(ax, points, axis_scale("count", points))}
+    assert handles["actual"].get_markerfacecolor() == handles["actual"].get_color()
+    assert handles["forecast"].get_markerfacecolor() == handles["forecast"].get_color()  # filled, orange
+    assert handles["lower bound (over / at least)"].get_markerfacecolor() == "white"  # hollow, as drawn
+    assert handles["date approximate (first seen)"].get_alpha() < 1
+    faces = [(c.get_offsets()[0][1], tuple(c.get_facecolors()[0])) for c in ax.collections]
+    assert [face for y, face in faces if abs(y - 0.6) < 1e-9] == [(1.0, 1.0, 1.0, 1.0)]  # "over 600 million"
+    assert all(face != (1.0, 1.0, 1.0, 1.0) for y, face in faces if abs(y - 0.6) > 1e-9)  # the rest filled
+
+
+def test_closed_conflicts_say_how_they_ended() -> None:
+    sides = (point("2026-01-12", "7e8", "count", qualifier=Qualifier.OVER), point("2026-01-20", "6.5e8", "count"))
+    later = point("2026-02-03", "1e9", "count", qualifier=Qualifier.OVER, source="Alizila")
+    closed = ConflictRow(DOWNLOADS.id, *sides, status="superseded", closed_by=later)
+    html = render_report(ReportData(GENERATED, metrics=[MetricSeries(DOWNLOADS, [*sides, later])],
+                                    closed_conflicts=[closed]))
+    table = html.split('<table class="closed-conflicts">')[1].split("</table>")[0]
+    assert "superseded" in table and "over 1 billion" in table and "Alizila" in table
+    assert "Conflicts (0 open, 1 closed)" in html
 
 
 def test_small_report_has_a_chart_per_dated_metric_with_its_legend_and_unit() -> None:
     html = render_report(small_report())
     charts = _charts(html)
-    assert len(charts) == 3  # the capex plan has no claims: a sentence, not an empty chart
-    downloads, revenue, growth = charts
+    assert len(charts) == 2  # growth has one point: a value card; the capex plan none: a sentence
+    downloads, revenue = charts
     for label in ("actual", "forecast", "lower bound (over / at least)", "conflict"):
         assert f">{label}<" in downloads
     assert "count (billion)" in downloads
     assert "CNY billion" in revenue and ">conflict<" not in revenue
-    assert "percent" in growth and re.search(r">\d+(\.\d+)?%<", growth)
+    assert 'class="card" data-metric="qwen_app.mau_growth"' in html and "149% in 2025" in html
     assert 'data-metric="alibaba.ai_capex_plan"' not in html and "No dated claims for this metric yet" in html
 
 
@@ -82,7 +114,7 @@ def test_small_report_charts_have_accessible_titles_and_the_tables_have_headers(
         assert re.search(rf'<title id="chart-{i}-title">[^<]+ over time, in ', chart)
     assert html.count('<th scope="col">') == 6 + 3 + 6
     assert [h for h in re.findall(r"<h2[^>]*>([^<]+)</h2>", html)] == [
-        "Metrics", "Recent changes", "Open conflicts", "Source health"
+        "Metrics", "Recent changes", "Conflicts", "Source health"
     ]  # fmt: skip
 
 

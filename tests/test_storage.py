@@ -24,7 +24,7 @@ from storage import SavedClaim, Store
 from storage import engine as storage_engine
 from storage.columns import ExactDecimal
 from storage.engine import make_engine
-from storage.migrate import current_revision, head_revision
+from storage.migrate import HEAD, current_revision, head_revision
 from storage.models import Base
 from support.databases import clean_database
 from support.storage_race import RACE_CLAIMS, RACE_DOCUMENTS, run_writer
@@ -102,12 +102,35 @@ def test_open_migrates_an_empty_database_to_head(empty_database_url: str) -> Non
     store = Store.open(empty_database_url)
     try:
         with store._engine.connect() as connection:  # noqa: SLF001 - inspecting the schema itself
-            assert current_revision(connection) == head_revision()
+            assert current_revision(connection) == head_revision() == HEAD
             assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
         assert store.is_empty()
     finally:
         store.close()
     Store.open(empty_database_url).close()  # a second open finds nothing to do
+
+
+def test_a_database_at_0001_is_upgraded_keeping_its_rows(empty_database_url: str) -> None:
+    """0002 adds where a date came from, the article's text and how a conflict ended; nothing stored is lost."""
+    from alembic import command  # noqa: PLC0415
+
+    from storage.migrate import alembic_config  # noqa: PLC0415
+
+    engine = make_engine(empty_database_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0001")
+        connection.execute(text(
+            "INSERT INTO articles (source, content_hash, published, published_precision, created_at, updated_at)"
+            " VALUES ('https://old.example/a', 'h', '2026-01-02', 'day', '2026-01-03', '2026-01-03')"))
+    engine.dispose()
+    with Store.open(empty_database_url) as store:
+        [old] = store.articles()
+        assert (old.info.source, old.info.published, old.info.published_source, old.text) == (
+            "https://old.example/a", LooseDate.parse("2026-01-02"), None, None)
+        with store.transaction() as tx:
+            tx.save_article(Document(source="https://new.example/b", text="Qwen 1B", published_source="page",
+                                     published=LooseDate.parse("2026-02-01")))
+        assert [a.text for a in store.articles()] == [None, "Qwen 1B"]
 
 
 def test_two_processes_migrating_at_once_both_succeed(empty_database_url: str) -> None:

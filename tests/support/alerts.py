@@ -25,12 +25,13 @@ URLS = {"seed-001": "https://ainvest.example/qwen"}
 
 def claim(metric: str | None, value: str, *, unit: str = "count", qualifier: Qualifier = Qualifier.EXACT,
           period: str | None = None, forecast: bool = False, source: str = "https://news.example/qwen-1b",
-          published: str = "2026-03-02", evidence: str = "", entity: str = "Qwen") -> Claim:
+          published: str = "2026-03-02", evidence: str = "", entity: str = "Qwen",
+          published_source: str | None = "page") -> Claim:
     """A claim with sensible defaults."""
     return Claim(metric=metric, entity=entity, value=Decimal(value), unit=unit, qualifier=qualifier,
                  period=Period.parse(period) if period else None, forecast=forecast,
                  evidence=evidence or f"{entity} reported {value} ({metric}).", start=0, end=10,
-                 source=source, published=LooseDate.parse(published))
+                 source=source, published=LooseDate.parse(published), published_source=published_source)
 
 
 OLD_DOWNLOADS = claim("qwen_downloads", "700000000", qualifier=Qualifier.OVER, source="seed-001",

@@ -1,0 +1,77 @@
+"""``claimwatch export``: everything stored, as JSON lines, so a reset or a move to PostgreSQL loses nothing.
+
+One object a line, each with a ``type``: every ``article`` (its metadata and extracted text), then every
+``claim`` (one citation of a figure by one article), then every change ``event`` (the objects of
+``claimwatch changes --json``, with the event's key and when it was recorded). Claim values are exact
+decimal strings; nothing is rounded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from core.errors import InputError
+from core.types import Claim
+from flows.output import stored_event_json
+from storage import Store, StoredArticle, StoredEvent
+
+
+def export_lines(store: Store) -> Iterator[str]:
+    """Every article, claim and event as one JSON object per line, in the order stored."""
+    for article in store.articles():
+        yield _line(article_record(article))
+    for claim in store.all_claims():
+        yield _line(claim_record(claim))
+    for stored in store.changes():
+        yield _line(event_record(stored))
+
+
+def article_record(article: StoredArticle) -> dict[str, Any]:
+    """An article with its text."""
+    info = article.info
+    return {
+        "type": "article", "source": info.source, "url": info.url, "title": info.title,
+        "publisher": info.publisher, "published": str(info.published) if info.published else None,
+        "published_source": info.published_source, "language": info.language,
+        "fetched_at": info.fetched_at.isoformat() if info.fetched_at else None, "text": article.text,
+    }  # fmt: skip
+
+
+def claim_record(claim: Claim) -> dict[str, Any]:
+    """One citation: the figure as its article stated it."""
+    return {
+        "type": "claim", "source": claim.source, "metric": claim.metric, "entity": claim.entity,
+        "value": f"{claim.value:f}", "unit": claim.unit, "qualifier": str(claim.qualifier),
+        "period": claim.period.label if claim.period else None, "forecast": claim.forecast,
+        "as_of": claim.as_of.isoformat() if claim.as_of else None, "evidence": claim.evidence,
+        "start": claim.start, "end": claim.end,
+        "stated_value": f"{claim.stated_value:f}" if claim.stated_value is not None else None,
+        "stated_unit": claim.stated_unit, "extractor_version": claim.extractor_version,
+    }  # fmt: skip
+
+
+def event_record(stored: StoredEvent) -> dict[str, Any]:
+    """A change event as `changes --json` prints it, with its key and recording time."""
+    return {
+        "type": "event",
+        "key": stored.key,
+        "recorded_at": stored.created_at.isoformat(),
+        **stored_event_json(stored),
+    }
+
+
+def write_lines(path: Path, lines: Iterable[str]) -> None:
+    """Write the lines to a file; InputError naming it when that is impossible."""
+    try:
+        with path.open("w", encoding="utf-8") as handle:
+            handle.writelines(line + "\n" for line in lines)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the export: {exc.strerror}") from None
+
+
+def _line(record: dict[str, Any]) -> str:
+    """One JSON object on one line."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
