@@ -139,7 +139,7 @@ class ConflictRow:
     metric: str
     side_a: Point
     side_b: Point
-    status: str = "open"  # "open", "resolved" (a later report agreed with one side) or "superseded"
+    status: str = "open"  # "open", "resolved" (a later report agreed with one side) "superseded" or "withdrawn" (a re-extraction no longer reads one side)
     closed_by: Point | None = None  # the claim that resolved or superseded it
 
 

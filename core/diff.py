@@ -1,7 +1,7 @@
 """The change engine: what one claim means against what was known before it (eval/CHANGES.md).
 
 ``diff(history, claim, kind)`` is a pure function. It keeps only the claims of the claim's own
-series (same metric, same forecast flag), replays them in ingestion order to learn the current
+series (same metric, same forecast flag), replays them in publication order to learn the current
 value, the known periods and the open conflicts, then applies one rule family per metric kind:
 
 * cumulative, level, target (``_point_in_time``): compare with the latest known claim;
@@ -34,6 +34,10 @@ Decisions the table leaves open, taken here:
   as-of) agrees with exactly one side; the event is ``confirmed`` and lists the conflict's key
   in ``resolves``. While open, the current value is the side from the most recently published
   source.
+* The replay is in publication order (then as-of, source and figure: a total order), so the value shown
+  (``current``) and the conflicts open or closed depend only on which claims are stored, never on the
+  order they were ingested in (a backfill, a re-extraction, two writers). Each event is decided when its
+  claim arrives, against every claim known then: it says what was news when it was learned.
 * A conflict of a cumulative, level or target series is superseded (CHANGES.md) by a claim whose
   as-of is later than both sides and that is not ``historical``: the event lists the conflict's key
   in ``supersedes``. A flow conflict is about one period, and a later period does not settle it.
@@ -41,6 +45,7 @@ Decisions the table leaves open, taken here:
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -87,6 +92,7 @@ class Conflict:
 
 RESOLVED = "resolved"  # a later claim agreed with one side
 SUPERSEDED = "superseded"  # a claim as of later than both sides moved the figure on
+WITHDRAWN = "withdrawn"  # re-read by a newer extractor, no article states one side any more
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,7 @@ class _Series:
     """What the replay of one series has learned so far (private, mutated only by ``_advance``)."""
 
     kind: MetricKind
-    size: int = 0  # claims replayed (a count, not the claims: a Tracker keeps its states for a whole run)
+    size: int = 0  # claims replayed
     current: Claim | None = None  # the value shown; flow: the latest period's (period-less only if none)
     periods: dict[str, Claim] = field(default_factory=dict)  # flow: current claim per period label
     latest_period: Claim | None = None  # flow: current claim of the latest known period
@@ -122,12 +128,16 @@ class Tracker:
 
     ``Tracker(kind, history).decide(claim)`` is ``diff(history, claim, kind)``; ``add`` learns a claim
     (as ``replay`` would) so the next decision costs one step instead of a replay of the whole history.
+    The state is that of the learned claims in publication order (``chronological``): a claim published
+    before the newest one learned is put in its place and its series replayed (backfills are rare and
+    come oldest first, so this costs a step almost always).
     """
 
     def __init__(self, kind: MetricKind | str, history: Iterable[Claim] = ()) -> None:
         self.kind = _kind(kind)
         self.count = 0  # claims learned, every series together
         self._states: dict[tuple, _Series] = {}
+        self._learned: dict[tuple, list[Claim]] = {}  # each series' claims, in chronological order
         for claim in history:
             self.add(claim)
 
@@ -137,9 +147,18 @@ class Tracker:
         return _decide(state if state is not None else _Series(self.kind), claim)
 
     def add(self, claim: Claim) -> ChangeEvent:
-        """Learn one claim, ingested after every claim learned so far; the event it made."""
+        """Learn one claim; the event it made against every claim learned before it."""
         self.count += 1
-        return _step(self._states.setdefault(series_key(claim), _Series(self.kind)), claim)
+        key = series_key(claim)
+        learned = self._learned.setdefault(key, [])
+        state = self._states.setdefault(key, _Series(self.kind))
+        if not learned or _chronology(claim) >= _chronology(learned[-1]):
+            learned.append(claim)
+            return _step(state, claim)
+        event = _decide(state, claim)
+        bisect.insort(learned, claim, key=_chronology)
+        self._states[key] = _replay(learned, self.kind)
+        return event
 
 
 def diff(history: Sequence[Claim], claim: Claim, kind: MetricKind | str) -> ChangeEvent:
@@ -156,21 +175,33 @@ def replay(history: Sequence[Claim], kind: MetricKind | str) -> list[ChangeEvent
 
 def current(history: Sequence[Claim], kind: MetricKind | str, *, forecast: bool = False) -> Claim | None:
     """The value shown for one metric's actual (or forecast) series; None when it has no claim."""
-    return _replay(_one_series(history, forecast), _kind(kind)).current
+    return _replay(chronological(_one_series(history, forecast)), _kind(kind)).current
 
 
 def open_conflicts(
     history: Sequence[Claim], kind: MetricKind | str, *, forecast: bool = False
 ) -> list[Conflict]:
     """Conflicts of one metric's series that no later claim has settled, oldest first."""
-    return list(_replay(_one_series(history, forecast), _kind(kind)).conflicts)
+    return list(_replay(chronological(_one_series(history, forecast)), _kind(kind)).conflicts)
 
 
 def closed_conflicts(
     history: Sequence[Claim], kind: MetricKind | str, *, forecast: bool = False
 ) -> list[ClosedConflict]:
     """Conflicts of one metric's series that a later claim resolved or superseded, in the order closed."""
-    return list(_replay(_one_series(history, forecast), _kind(kind)).closed)
+    return list(_replay(chronological(_one_series(history, forecast)), _kind(kind)).closed)
+
+
+def chronological(claims: Iterable[Claim]) -> list[Claim]:
+    """Claims in publication order (undated first), then as-of, source and figure: one order for any set."""
+    return sorted(claims, key=_chronology)
+
+
+def _chronology(claim: Claim) -> tuple:
+    """The sort key of ``chronological``: a total order, so equal sets sort alike."""
+    period = claim.period.label if claim.period is not None else ""
+    return (_published_day(claim), claim.as_of or _EARLIEST, claim.source, claim.unit, claim.value,
+            str(claim.qualifier), period, claim.start, claim.end)
 
 
 def agree(a: Claim, b: Claim) -> bool:

@@ -26,6 +26,7 @@ from flows.terminal import command_runtime, console
 if TYPE_CHECKING:
     from core.types import ChangeEvent, Claim, Document
     from extractors.explain import Trace
+    from flows.reextract import Reextraction
     from flows.runtime import Runtime
     from storage import ArticleInfo, Counts, StoredEvent
 
@@ -159,6 +160,74 @@ def export(ctx: typer.Context,
         return
     write_lines(Path(out), lines)
     console.print(f"export: wrote {len(lines)} lines to {out}", markup=False)
+
+
+@app.command()
+def reextract(ctx: typer.Context,
+              since: Annotated[Optional[str], typer.Option(
+                  help="Only articles published on or after this day (YYYY-MM-DD or YYYY-MM).")] = None,
+              dry_run: Annotated[bool, typer.Option(
+                  "--dry-run", help="Show what would change; store nothing.")] = False,
+              alert: Annotated[bool, typer.Option(
+                  "--alert", help="Send the last alerting change of each metric (one per metric).")] = False,
+              as_json: JsonOpt = False,
+              ) -> None:
+    """Read stored articles again with the current extractor, oldest first; record what it reads differently.
+
+    Figures that appeared are diffed like new claims (older than the current value: historical); figures
+    that vanished are withdrawn. Nothing is alerted unless --alert is given.
+    """
+    from flows.delivery import deliver_pending  # noqa: PLC0415
+    from flows.reextract import reextract as read_again  # noqa: PLC0415
+    from flows.runtime import secret_resolver  # noqa: PLC0415
+
+    day = _date(since, "--since")
+    with command_runtime(ctx) as runtime:
+        result = read_again(runtime.pipeline, since=day.day if day else None, dry_run=dry_run, alert=alert)
+        report = deliver_pending(runtime.pipeline, secret_resolver()) if result.queued else None
+    _print_reextraction(result, as_json)
+    if report and report.failed:
+        print(f"claimwatch: {report.failed} alert(s) not delivered, kept pending: {'; '.join(report.errors)}",
+              file=sys.stderr)
+
+
+def _print_reextraction(result: Reextraction, as_json: bool) -> None:
+    """The per-metric summary and the revisions of a re-extraction, as JSON or tables."""
+    from alerts.figures import figure  # noqa: PLC0415
+    from flows.output import dump_json, print_table, reextraction_json  # noqa: PLC0415
+
+    if as_json:
+        print(dump_json([reextraction_json(result)]))
+        return
+    shown = lambda claim: figure(claim) if claim is not None else ""  # noqa: E731
+    rows = [(s.metric, "forecast" if s.forecast else "actual", s.appeared, s.vanished, s.changed,
+             shown(s.before), shown(s.after)) for s in result.series]
+    print_table(console, "What changed, by metric",
+                ["metric", "series", "appeared", "vanished", "changed", "value before", "value now"], rows)
+    rows = [(r.change, (r.new or r.old).metric, shown(r.old), shown(r.new),  # type: ignore[union-attr]
+             str(r.event.kind) if r.event else "", r.source) for r in result.revisions]
+    print_table(console, "Revisions", ["change", "metric", "before", "now", "event", "source"], rows)
+    console.print(_reextraction_line(result), markup=False)
+    for error in result.errors:
+        print(f"claimwatch: {error}", file=sys.stderr)
+
+
+def _reextraction_line(result: Reextraction) -> str:
+    """ "reextract: read 40 articles again with claims-14; 3 read differently (6 revisions)"."""
+    line = (f"reextract: read {result.articles} articles again with {result.version}; "
+            f"{result.revised} read differently ({_count(len(result.revisions), 'revision')})")
+    if result.without_text:
+        line += f"; {result.without_text} stored before texts were kept, not read again"
+    if result.errors:
+        line += f"; {len(result.errors)} could not be read"
+    if result.queued:
+        line += f"; {result.queued} alert(s) queued"
+    return line + ("; dry run: nothing stored" if result.dry_run else "")
+
+
+def _count(n: int, noun: str) -> str:
+    """ "1 revision", "3 revisions"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @app.command()

@@ -2,8 +2,8 @@
 
 One object a line, each with a ``type``: every ``article`` (its metadata and extracted text), then every
 ``claim`` (one citation of a figure by one article), then every change ``event`` (the objects of
-``claimwatch changes --json``, with the event's key and when it was recorded). Claim values are exact
-decimal strings; nothing is rounded.
+``claimwatch changes --json``, with the event's key and when it was recorded), then every ``revision``
+(a figure ``claimwatch reextract`` read differently). Values are exact decimal strings; nothing is rounded.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from core.errors import InputError
 from core.types import Claim
 from flows.output import stored_event_json
-from storage import Store, StoredArticle, StoredEvent
+from storage import Store, StoredArticle, StoredEvent, StoredRevision
 
 
 def export_lines(store: Store) -> Iterator[str]:
@@ -27,6 +27,8 @@ def export_lines(store: Store) -> Iterator[str]:
         yield _line(claim_record(claim))
     for stored in store.changes():
         yield _line(event_record(stored))
+    for revision in store.revisions():
+        yield _line(revision_record(revision))
 
 
 def article_record(article: StoredArticle) -> dict[str, Any]:
@@ -61,6 +63,19 @@ def event_record(stored: StoredEvent) -> dict[str, Any]:
         "recorded_at": stored.created_at.isoformat(),
         **stored_event_json(stored),
     }
+
+
+def revision_record(revision: StoredRevision) -> dict[str, Any]:
+    """A figure a re-extraction read differently: both readings, exact."""
+    exact = lambda value: f"{value:f}" if value is not None else None  # noqa: E731
+    return {
+        "type": "revision", "run": revision.run, "source": revision.source, "change": revision.change,
+        "metric": revision.metric, "forecast": revision.forecast,
+        "old": {"value": exact(revision.old_value), "unit": revision.old_unit, "period": revision.old_period},
+        "new": {"value": exact(revision.new_value), "unit": revision.new_unit, "period": revision.new_period},
+        "evidence": revision.evidence, "old_version": revision.old_version,
+        "new_version": revision.new_version, "event": revision.event_kind,
+    }  # fmt: skip
 
 
 def write_lines(path: Path, lines: Iterable[str]) -> None:

@@ -15,6 +15,7 @@ from core.types import ChangeEvent, ChangeKind, Claim
 
 if TYPE_CHECKING:  # storage loads SQLAlchemy, extractors their rules: not for commands that print only
     from extractors.explain import Decision
+    from flows.reextract import Reextraction, Revision, SeriesChange
     from storage.results import StoredEvent
 
 
@@ -101,7 +102,7 @@ def stored_event_json(stored: StoredEvent) -> dict[str, Any]:
 
 
 def conflict_json(stored: StoredEvent) -> dict[str, Any] | None:
-    """A conflict's status ("open", "resolved" or "superseded") and the source that closed it; else None."""
+    """A conflict's status ("open", "resolved", "superseded" or "withdrawn") and the source that closed it; else None."""
     if stored.event.kind is not ChangeKind.CONFLICT:
         return None
     status = "open" if stored.conflict_open else (stored.conflict_outcome or "resolved")
@@ -133,3 +134,35 @@ def _iso(day: date | None) -> str | None:
 def local_time(moment: datetime) -> str:
     """A time in the local time zone, to the second, with the zone's name: "2026-03-02 10:30:05 CET"."""
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def reextraction_json(result: Reextraction) -> dict[str, Any]:
+    """The JSON object `claimwatch reextract --json` prints."""
+    return {
+        "run": result.run, "extractor_version": result.version, "dry_run": result.dry_run,
+        "articles": result.articles, "without_text": result.without_text, "revised": result.revised,
+        "queued": result.queued, "errors": list(result.errors),
+        "metrics": [series_change_json(s) for s in result.series],
+        "revisions": [revision_json(r) for r in result.revisions],
+    }  # fmt: skip
+
+
+def series_change_json(change: SeriesChange) -> dict[str, Any]:
+    """One metric series' counts of revisions and its value before and after."""
+    return {
+        "metric": change.metric, "forecast": change.forecast, "appeared": change.appeared,
+        "vanished": change.vanished, "changed": change.changed,
+        "before": claim_json(change.before) | {"source": change.before.source} if change.before else None,
+        "after": claim_json(change.after) | {"source": change.after.source} if change.after else None,
+    }  # fmt: skip
+
+
+def revision_json(revision: Revision) -> dict[str, Any]:
+    """One figure read differently: the old and new readings, and the event the new one made."""
+    return {
+        "change": revision.change, "metric": revision.series[0], "forecast": revision.series[1],
+        "source": revision.source,
+        "old": claim_json(revision.old) if revision.old else None,
+        "new": claim_json(revision.new) if revision.new else None,
+        "event": str(revision.event.kind) if revision.event else None,
+    }  # fmt: skip

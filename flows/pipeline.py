@@ -22,7 +22,7 @@ from core.types import ALERTING_KINDS, ChangeEvent, Claim, Document, FxRate, Met
 from extractors.catalog import Catalog, load_catalog
 from extractors.claims import extract_claims
 from extractors.fx import stated_rates
-from storage import ArticleRef, Store, Transaction
+from storage import ArticleRef, EventRef, Store, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class Pipeline:
         for claim in claims:
             if claim.metric is not None and claim.metric in self.catalog.metrics:
                 converted = self._convert(claim, stated)
-                facts.setdefault(_fact_key(converted), converted)
+                facts.setdefault(fact_key(converted), converted)
         return sorted(facts.values(), key=lambda c: c.as_of or date.min)
 
     def _convert(self, claim: Claim, stated: Sequence[FxRate]) -> Claim:
@@ -135,16 +135,25 @@ class Pipeline:
             log.warning("%s: %s kept in %s: %s", claim.source, claim.metric, claim.unit, exc)
             return claim
 
-    def _record(self, tx: Transaction, article_id: int, claim: Claim, alerts: bool) -> tuple[ChangeEvent, int] | None:
+    def _record(
+        self, tx: Transaction, article_id: int, claim: Claim, alerts: bool
+    ) -> tuple[ChangeEvent, int] | None:
         """Diff one claim, store it with its event, and queue the event for the channels that want it."""
+        stored = self.record(tx, article_id, claim)
+        if stored is None:
+            return None
+        event, ref = stored
+        channels = self.channels_for(event) if alerts and ref.is_new else []
+        return event, tx.enqueue(ref.id, channels) if channels else 0
+
+    def record(self, tx: Transaction, article_id: int, claim: Claim) -> tuple[ChangeEvent, EventRef] | None:
+        """Diff one tracked claim against its metric's history and store both; None when already stored."""
         tracker = self.histories.tracker(tx, claim.metric, self.catalog.get(claim.metric).kind)
         saved = tx.save_claims(article_id, [claim])[0]
         if not saved.new_citation:
             return None  # this very document said it before: nothing is new
         event = tracker.decide(saved.claim)
-        ref = tx.record_event(event, saved.fact_id, claim_id=saved.claim_id)
-        channels = self.channels_for(event) if alerts and ref.is_new else []
-        return event, tx.enqueue(ref.id, channels) if channels else 0
+        return event, tx.record_event(event, saved.fact_id, claim_id=saved.claim_id)
 
     def channels_for(self, event: ChangeEvent) -> list[str]:
         """Names of the configured channels that want this event."""
@@ -162,11 +171,13 @@ def trusted_date(document: Document, now: datetime | None = None) -> Document:
     return document
 
 
-def _fact_key(claim: Claim) -> tuple[object, ...]:
+def fact_key(claim: Claim) -> tuple[object, ...]:
     """What makes two mentions in one document the same fact."""
     return (claim.metric, claim.forecast, claim.unit, claim.value, claim.qualifier, claim.period)
 
 
-def ingest_all(pipeline: Pipeline, documents: Iterable[Document], *, alerts: bool = True) -> list[IngestResult]:
+def ingest_all(
+    pipeline: Pipeline, documents: Iterable[Document], *, alerts: bool = True
+) -> list[IngestResult]:
     """Ingest documents in the order given."""
     return [pipeline.ingest(document, alerts=alerts) for document in documents]

@@ -29,6 +29,7 @@ from storage.results import (
     SourceInfo,
     StoredArticle,
     StoredEvent,
+    StoredRevision,
 )
 from storage.store import Store
 from storage.transaction import Transaction
@@ -45,5 +46,6 @@ __all__ = [
     "Store",
     "StoredArticle",
     "StoredEvent",
+    "StoredRevision",
     "Transaction",
 ]

@@ -138,7 +138,8 @@ class EventRow(Base):
         String(64), index=True
     )  # core.diff.Conflict.key, conflicts only
     conflict_open: Mapped[bool] = mapped_column(Boolean, default=False)
-    conflict_outcome: Mapped[str | None] = mapped_column(String(16))  # closed: "resolved" or "superseded"
+    # a closed conflict: "resolved", "superseded" or "withdrawn"
+    conflict_outcome: Mapped[str | None] = mapped_column(String(16))
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("change_events.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -160,4 +161,32 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-DATA_TABLES = ("outbox", "change_events", "claims", "facts", "articles", "sources")  # children first
+class RevisionRow(Base):
+    """What a newer extractor reads differently in a stored article: a figure appeared, vanished, changed."""
+
+    __tablename__ = "revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run: Mapped[str] = mapped_column(String(40), index=True)  # the re-extraction: when it began (UTC, ISO)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    change: Mapped[str] = mapped_column(String(16))  # "appeared", "vanished" or "changed"
+    metric: Mapped[str] = mapped_column(String(200), index=True)
+    forecast: Mapped[bool] = mapped_column(Boolean)
+    old_value: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    old_unit: Mapped[str | None] = mapped_column(String(16))
+    old_qualifier: Mapped[str | None] = mapped_column(String(16))
+    old_period: Mapped[str | None] = mapped_column(String(16))
+    old_evidence: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    new_unit: Mapped[str | None] = mapped_column(String(16))
+    new_qualifier: Mapped[str | None] = mapped_column(String(16))
+    new_period: Mapped[str | None] = mapped_column(String(16))
+    new_evidence: Mapped[str | None] = mapped_column(Text)
+    old_version: Mapped[str] = mapped_column(String(64), default="")
+    new_version: Mapped[str] = mapped_column(String(64), default="")
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("change_events.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# children first
+DATA_TABLES = ("outbox", "revisions", "change_events", "claims", "facts", "articles", "sources")

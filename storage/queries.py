@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from core.errors import StorageError
 from core.types import ChangeEvent, ChangeKind, Claim
-from storage.models import ArticleRow, ClaimRow, EventRow, FactRow
-from storage.results import ArticleInfo, Citation, StoredArticle, StoredEvent
+from storage.models import ArticleRow, ClaimRow, EventRow, FactRow, RevisionRow
+from storage.results import ArticleInfo, Citation, StoredArticle, StoredEvent, StoredRevision
 from storage.rows import article_info, as_of_key, citation_from_rows, claim_from_rows, fact_key, published_key
 
 Cited = tuple[ClaimRow, ArticleRow]
@@ -234,3 +234,27 @@ def source_counts(session: Session) -> dict[str, tuple[int, int]]:
         .group_by(ArticleRow.source_id)
     )
     return {source: (n_articles, n_claims) for source, n_articles, n_claims in session.execute(query)}
+
+
+def revisions(session: Session, run: str | None = None) -> list[StoredRevision]:
+    """What re-extractions changed (one run's, or every run's), in the order recorded."""
+    query = (
+        select(RevisionRow, ArticleRow.source, EventRow.kind)
+        .join(ArticleRow, RevisionRow.article_id == ArticleRow.id)
+        .outerjoin(EventRow, RevisionRow.event_id == EventRow.id)
+        .order_by(RevisionRow.id)
+    )
+    if run is not None:
+        query = query.where(RevisionRow.run == run)
+    return [_revision(row, source, kind) for row, source, kind in session.execute(query).tuples()]
+
+
+def _revision(row: RevisionRow, source: str, kind: str | None) -> StoredRevision:
+    """A revisions row as a StoredRevision."""
+    return StoredRevision(
+        run=row.run, source=source, change=row.change, metric=row.metric, forecast=row.forecast,
+        old_value=row.old_value, old_unit=row.old_unit, old_period=row.old_period,
+        new_value=row.new_value, new_unit=row.new_unit, new_period=row.new_period,
+        evidence=row.new_evidence if row.new_evidence is not None else row.old_evidence,
+        old_version=row.old_version, new_version=row.new_version, event_kind=kind,
+    )  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from core.periods import LooseDate
 from core.types import ChangeEvent, Claim, SourceState
@@ -82,7 +83,7 @@ class StoredEvent:
     event: ChangeEvent
     created_at: datetime
     conflict_open: bool
-    conflict_outcome: str | None = None  # a closed conflict: "resolved" or "superseded"
+    conflict_outcome: str | None = None  # a closed conflict: "resolved", "superseded", "withdrawn"
     closed_by: str | None = None  # ... and the source of the claim that closed it
 
 
@@ -118,3 +119,24 @@ class SourceInfo:
     url: str | None
     interval_seconds: int | None
     state: SourceState
+
+
+@dataclass(frozen=True)
+class StoredRevision:
+    """A figure a re-extraction read differently in one article, as stored (old side empty: it appeared)."""
+
+    run: str
+    source: str
+    change: str  # "appeared", "vanished" or "changed"
+    metric: str
+    forecast: bool
+    old_value: Decimal | None
+    old_unit: str | None
+    old_period: str | None
+    new_value: Decimal | None
+    new_unit: str | None
+    new_period: str | None
+    evidence: str | None  # the sentence as read now (vanished: as read before)
+    old_version: str
+    new_version: str
+    event_kind: str | None  # the change event the new figure made, if it made one

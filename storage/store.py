@@ -34,6 +34,7 @@ from storage.results import (
     SourceInfo,
     StoredArticle,
     StoredEvent,
+    StoredRevision,
 )
 from storage.rows import state_from_row, state_values
 from storage.transaction import Transaction
@@ -82,18 +83,21 @@ class Store:
         return self._engine.dialect.name
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """One database transaction: committed when the block ends, rolled back when it raises."""
-        with self._unit() as session:
+    def transaction(self, *, dry_run: bool = False) -> Iterator[Transaction]:
+        """One database transaction: committed when the block ends, rolled back when it raises.
+
+        A ``dry_run`` is always rolled back: its reads see its own writes, and nothing stays.
+        """
+        with self._unit(commit=not dry_run) as session:
             yield Transaction(session)
 
     @contextmanager
-    def _unit(self) -> Iterator[Session]:
+    def _unit(self, *, commit: bool = True) -> Iterator[Session]:
         """A write session: begun (retried while SQLite is locked), committed on success, else rolled back."""
         session = translated(retry_locked)(self._begin_write)
         try:
             yield session
-            translated(session.commit)()
+            translated(session.commit if commit else session.rollback)()
         except BaseException:
             session.rollback()
             raise
@@ -161,6 +165,10 @@ class Store:
     def articles(self) -> list[StoredArticle]:
         """Every stored article with its text, in the order stored."""
         return self._read(queries.stored_articles)
+
+    def revisions(self, run: str | None = None) -> list[StoredRevision]:
+        """What re-extractions changed (one run's, or all), in the order recorded."""
+        return self._read(lambda s: queries.revisions(s, run))
 
     def all_claims(self) -> list[Claim]:
         """Every stored citation, tracked or not, in the order stored."""

@@ -7,17 +7,17 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
-from core.diff import RESOLVED, SUPERSEDED, Conflict
+from core.diff import RESOLVED, SUPERSEDED, WITHDRAWN, Conflict
 from core.errors import StorageError
 from core.types import ChangeEvent, ChangeKind, Claim, Document
 from storage import queries
 from storage.engine import translated
-from storage.models import ArticleRow, ClaimRow, EventRow, FactRow, OutboxRow, SourceRow, utcnow
+from storage.models import ArticleRow, ClaimRow, EventRow, FactRow, OutboxRow, RevisionRow, SourceRow, utcnow
 from storage.results import ArticleRef, EventRef, SavedClaim
-from storage.rows import article_values, claim_values, fact_key, fact_values, with_article
+from storage.rows import article_values, claim_from_rows, claim_values, fact_key, fact_values, with_article
 from storage.upsert import insert_ignore
 
 FACT_KEY = queries.FACT_KEY
@@ -212,6 +212,61 @@ class Transaction:
         """A metric's citations stored after a claim id, with their ids, in the order stored."""
         return queries.numbered_claims(self._session, metric, None, after=after)
 
+    @translated
+    def article_claims(self, article_id: int) -> list[tuple[int, Claim]]:
+        """Every citation one article makes, tracked or not, with its id, in the order stored."""
+        query = (
+            select(ClaimRow, ArticleRow)
+            .join(ArticleRow, ClaimRow.article_id == ArticleRow.id)
+            .where(ClaimRow.article_id == article_id)
+            .order_by(ClaimRow.id)
+        )
+        rows = self._session.execute(query).tuples()
+        return [(row.id, claim_from_rows(row, article)) for row, article in rows]
+
+    @translated
+    def withdraw_claims(self, claim_ids: Sequence[int]) -> int:
+        """Delete citations; how many facts no article states any more, which go too.
+
+        A withdrawn fact takes its change events and their pending deliveries with it (a figure nobody
+        states is no news), and a conflict that loses a side is closed as withdrawn.
+        """
+        ids = sorted(set(claim_ids))
+        if not ids:
+            return 0
+        facts = set(self._session.execute(select(ClaimRow.fact_id).where(ClaimRow.id.in_(ids))).scalars())
+        self._session.execute(delete(ClaimRow).where(ClaimRow.id.in_(ids)))
+        cited = select(ClaimRow.fact_id).where(ClaimRow.fact_id.in_(facts))
+        orphans = sorted(facts - set(self._session.execute(cited).scalars()))
+        if orphans:
+            self._session.execute(
+                update(EventRow)
+                .where(EventRow.previous_fact_id.in_(orphans), EventRow.conflict_open.is_(True))
+                .values(conflict_open=False, conflict_outcome=WITHDRAWN)
+            )
+            self._session.execute(delete(FactRow).where(FactRow.id.in_(orphans)))
+        return len(orphans)
+
+    @translated
+    def mark_read_by(self, article_id: int, version: str) -> None:
+        """Record that an article's citations are what extractor ``version`` reads in it."""
+        self._session.execute(
+            update(ClaimRow).where(ClaimRow.article_id == article_id).values(extractor_version=version)
+        )
+
+    @translated
+    def record_revision(self, run: str, article_id: int, old: Claim | None, new: Claim | None,
+                        event_id: int | None = None) -> None:
+        """Store what a re-extraction changed: a figure that appeared (no ``old``), vanished or changed."""
+        either = new or old
+        if either is None or either.metric is None:
+            raise StorageError("record_revision: a revision needs a tracked claim on at least one side")
+        change = "appeared" if old is None else "vanished" if new is None else "changed"
+        values = {"run": run, "article_id": article_id, "change": change, "metric": either.metric,
+                  "forecast": either.forecast, "event_id": event_id, **_revision_side("old", old),
+                  **_revision_side("new", new)}  # fmt: skip
+        self._session.execute(RevisionRow.__table__.insert().values(**values, created_at=utcnow()))
+
     def _known_fact(self, claim: Claim) -> int:
         """The id of a stored fact; StorageError when the claim was never saved."""
         found = queries.fact_id(self._session, claim)
@@ -255,3 +310,15 @@ def _event_values(event: ChangeEvent) -> dict[str, Any]:
 def _outbox_values(event_id: int, channel: str) -> dict[str, Any]:
     """A new pending delivery."""
     return {"event_id": event_id, "channel": channel, "status": "pending", "attempts": 0}
+
+
+def _revision_side(side: str, claim: Claim | None) -> dict[str, Any]:
+    """One side's columns of a revision row (all empty for the side that is missing)."""
+    return {
+        f"{side}_value": claim.value if claim else None,
+        f"{side}_unit": claim.unit if claim else None,
+        f"{side}_qualifier": str(claim.qualifier) if claim else None,
+        f"{side}_period": claim.period.label if claim and claim.period else None,
+        f"{side}_evidence": claim.evidence if claim else None,
+        f"{side}_version": (claim.extractor_version if claim else "") or "",
+    }

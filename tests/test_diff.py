@@ -112,7 +112,7 @@ def test_current_during_a_conflict_is_the_most_recently_published_side() -> None
     ])
     assert current(history, MetricKind.FLOW) is history[0]
     [conflict] = open_conflicts(history, MetricKind.FLOW)
-    assert conflict.sides == (history[0], history[1])
+    assert conflict.sides == (history[1], history[0])  # replayed in publication order: the older side first
     assert conflict.period is not None and conflict.period.label == "2025-Q3"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -9,7 +10,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.diff import agree, current, diff, replay, series_key
+from core.diff import Tracker, agree, current, diff, open_conflicts, replay, series_key
 from core.periods import LooseDate
 from core.types import ALERTING_KINDS, ChangeKind, Claim, MetricKind
 from support.diff import METRICS, PERIODS
@@ -126,3 +127,18 @@ def test_backfilled_older_figures_never_alert(history: list[Claim], claim: Claim
     if not series or claim.as_of is None or len(dated) < len(series) or claim.as_of > min(dated):
         return
     assert diff(history, claim, kind).kind not in ALERTING_KINDS
+
+
+@SETTINGS
+@given(st.lists(claims(metric=METRICS[0]), max_size=12), kinds, st.randoms(use_true_random=False), st.booleans())
+def test_the_value_shown_does_not_depend_on_the_order_of_ingestion(
+    history: list[Claim], kind: MetricKind, rng: random.Random, forecast: bool
+) -> None:
+    shuffled = rng.sample(history, len(history))
+    assert current(shuffled, kind, forecast=forecast) == current(history, kind, forecast=forecast)
+    assert open_conflicts(shuffled, kind, forecast=forecast) == open_conflicts(history, kind, forecast=forecast)
+    tracker = Tracker(kind)
+    for claim in shuffled:
+        tracker.add(claim)  # step by step, as a run learns them: the same state as one replay
+    for claim in history:
+        assert tracker.decide(claim) == diff(history, claim, kind)
