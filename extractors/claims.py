@@ -60,7 +60,9 @@ from extractors.tables import Table, TableReader
 # claims-13: OpenCC's traditional character table, pledges "put into" and 目标, "double-digit" is no verb.
 # claims-14: two-part amounts (1兆7100亿) and NT$, 月活 is no month, a unit's own total revenue, "and" ends
 #            an item unless it joins two modifiers of one noun, FY2Q2026 and "…前瞻", no dating past a ";".
-EXTRACTOR_VERSION = "claims-14"
+# claims-15: a list under a heading that names its topic; "…12月31日止季度"; old segment names, "Cloud 板块";
+#            appositive rivals ("pitched against"); a rival or sibling first past a clause owns nothing.
+EXTRACTOR_VERSION = "claims-15"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range
@@ -133,10 +135,13 @@ def extract_claims(
     headline_end = _headline_end(sentences)
     headline = sentences[0].text if headline_end else ""
     tables = TableReader([s.text for s in sentences], catalog.lexicon)
+    heading: str | None = None  # the watched entity a heading ending in a colon introduces a list about
     for index, sentence in enumerate(sentences):
         table = tables.read(sentence.text, index)
         text = clean((table.prefix if table else "") + sentence.text)
         entities = find_entities(text, catalog.lexicon)
+        item = _ITEM_RE.match(sentence.text) is not None
+        heading = heading if item else None
         if _DIGIT_RE.search(sentence.text) or _has_spelled(text):  # cleaned: "連續" reads as "连续"
             # a table row is about its own label, never the row above it
             fresh = topic if topic_age <= TOPIC_REACH else None
@@ -151,7 +156,7 @@ def extract_claims(
                 view_text = clean(view.prefix + view.row) if view else clean(lead) + text
                 reading = _Reading(
                     document, sentence, view_text, catalog, frame, view, principal, tuple(recent.values()),
-                    clean(before), trace, lead,
+                    clean(before), trace, lead, listed=heading is not None and carried == heading,
                 )
                 view_entities = find_entities(view_text, catalog.lexicon) if view or lead else entities
                 claims.extend(_sentence_claims(reading, view_entities, carried))
@@ -163,6 +168,8 @@ def extract_claims(
         if lead is None and recent:
             lead = referent(text, recent)  # "the company had invested ...": it is the topic again
         topic, topic_age = (lead, 0) if lead else (topic, topic_age + 1)
+        if not item and _COLON_END_RE.search(sentence.text) and lead not in (None, OTHER):
+            heading = lead  # "阿里云近几个季度的表现：" then "- 营收317.42亿元": each item is about it
         principal = principal or next((e.entity for e in entities if e.entity != OTHER), None)
         recent.update((kind, e.entity) for e in entities for kind in catalog.lexicon.kinds(e.entity))
         previous = sentence
@@ -214,6 +221,7 @@ class _Reading:
     previous: str = ""  # the sentence before in the paragraph, and the headline: context a sentence leans on
     trace: Trace | None = None  # where decisions are recorded, for `extract --explain`
     lead: str = ""  # the sentence an anaphoric one leans on ("That compared with 36% ..."), read before it
+    listed: bool = False  # an item of a list whose heading names the topic: as sure of it as a pronoun
 
     @property
     def skip(self) -> int:
@@ -222,6 +230,8 @@ class _Reading:
 
 
 _DIGIT_RE = re.compile(r"\d")
+_ITEM_RE = re.compile(r"^\s*(?:[-•*·▪●◦–]\s|\d{1,2}[.、)]\s?|[（(]\d{1,2}[)）])")  # a list item's marker
+_COLON_END_RE = re.compile(r"[:：]\s*$")
 _THEN_RE = re.compile(r"\bby then\b|\bby that time\b|届时|到那时", re.IGNORECASE)
 _YEAR_EARLIER_RE = re.compile(
     r"\s*(?:a year (?:earlier|ago|before)|the year before|the previous year|in the same (?:period|quarter) "
@@ -272,13 +282,13 @@ def _sentence_claims(reading: _Reading, entities: list[EntityMention], carried: 
         mentions = [table.scaled(m) for m in mentions]
     if not mentions:
         return []
-    back = refers_back(text)
+    back = refers_back(text) or reading.listed
     periods: list[PeriodMention] | None = None
     paired: dict[int, PeriodMention] = {}
     out = []
     for index, mention in enumerate(mentions):
         # only a pronoun before the number stands for its subject ("100 million: users of X, at its launch")
-        before_back = back and refers_back(text[: mention.start])
+        before_back = reading.listed or (back and refers_back(text[: mention.start]))
         entity = entity_for(entities, mention.start, carried, before_back, text)
         if entity is None or entity == OTHER or rival_after(entities, mention.end, text):
             _drop(reading, mention, "about a rival or a company that is not watched")

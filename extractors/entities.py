@@ -42,13 +42,15 @@ _PARENT_RE = re.compile(r"\b(?:its|the)\s+(?:[\w-]+\s+){0,2}parent(?:\s+company)
 _APP_RE = re.compile(r"\b(?:the|its) (?:AI )?app\b|该应用|这款应用")
 _COMPARED_RE = re.compile(
     r"(?:\bthan|\bovertak\w*|\bovertook|\bsurpass\w*|\bbeat\w*|\boutperform\w*|\blike|\bsuch as|"
+    r"\bpass(?:ed|es|ing)?|\btop(?:ped|s)?|\boutpac\w*|\boutstrip\w*|\beclips\w*|\bleapfrog\w*|\bdethron\w*|"
     r"\bincluding|\bversus|\bvs\.?|\bcompared (?:with|to)|\bahead of|\bbehind|\bover|"
     # a rival named as what the product competes with: "meant to rival OpenAI's ChatGPT", "an answer to"
     # (as a verb only: "Rival Tencent said" names the subject)
     r"\bto rival|\brival(?:l?ing|l?ed)|\bcompet(?:es?|ed|ing) (?:with|against)|\bcompetitor to|\banswer to|"
-    r"\bchallenger to|\balternative to|"
+    r"\bchallenger to|\balternative to|\b(?:pitched|pitted|positioned|set up|up) against|\btak(?:es?|ing) on|"
     r"超过|超越|击败|领先|包括|对标|比肩|媲美|挑战|堪比|可与|能与|足以与|不输)"
-    r"(?:\s+(?:the|its|rivals?|competitors?|peers?|(?-i:[A-Z][\w.]*)(?:'s|’s|'|’)?))*\s*$",
+    # (each of a list: "against DeepSeek and OpenAI's ChatGPT")
+    r"(?:\s+(?:the|its|rivals?|competitors?|peers?|and|or|(?-i:[A-Z][\w.]*)(?:'s|’s|'|’)?,?))*\s*$",
     re.IGNORECASE,
 )
 _APPOSITIVE_RE = re.compile(r",\s*(?:its|their|the|an?)\s[^,]{0,30}$", re.I)
@@ -170,14 +172,18 @@ def entity_for(
     if back and carried is not None:
         return carried
     after = [m for m in mentions if m.start >= position and not m.compared]
-    after = [m for m in after if not _rival_beyond(m, position, text)]
+    if after and _not_ours_beyond(after[0], position, text):
+        return carried
     return after[0].entity if after else carried
 
 
-def _rival_beyond(mention: EntityMention, position: int, text: str) -> bool:
-    """A rival named after a figure, in a later clause: it does not own the figure ("用户数已超过1亿，正面迎战
-    字节跳动的豆包"); a watched name there does ("booked 43.3 billion yuan, Alibaba Cloud said")."""
-    return mention.entity == OTHER and CLAUSE_RE.search(text, position, mention.start) is not None
+def _not_ours_beyond(mention: EntityMention, position: int, text: str) -> bool:
+    """A rival or another business of the group named first after a figure, in a later clause: neither it
+    nor a name past it owns the figure ("用户数已超过1亿，正面迎战字节跳动的豆包"; "收入达2425.8亿元，
+    中国商业板块…，Cloud 板块同比增长20%"); a watched name there does ("booked 43.3 billion yuan, Alibaba
+    Cloud said")."""
+    ours = mention.entity != OTHER and not mention.sibling
+    return not ours and CLAUSE_RE.search(text, position, mention.start) is not None
 
 
 def _elsewhere(mention: EntityMention, position: int, text: str) -> bool:

@@ -19,8 +19,10 @@ _SUPPOSING_RE = re.compile(
     r"|如果|假如|假设|倘若|若(?!干)|是否|能否|可否|一旦|只要|要是|万一",
     re.IGNORECASE,
 )
-# "as if", "if any", "if not more": idioms that suppose nothing about the figure
-_IDIOM_RE = re.compile(r"\b(?:as if|if any|if not|if at all|if ever|even as)\b", re.IGNORECASE)
+# "as if", "if any", "if not more": idioms that suppose nothing about the figure; nor does a rhetorical
+# "if you ask ..., the answer is" ("若问…如何形容，答案是")
+_IDIOM_RE = re.compile(r"\b(?:as if|if any|if not|if at all|if ever|even as)\b|若问|如果问|要问|如果说|若说",
+                       re.IGNORECASE)
 # The main clause of a conditional sentence speaks in a modal: "(if ...,) revenue could reach ..."
 _MODAL_RE = re.compile(
     r"\b(?:could|would|might|may|can)\b|可能|将会|会|可以|能够|有望", re.IGNORECASE

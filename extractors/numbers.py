@@ -18,7 +18,7 @@ _NUMBER_RE = re.compile(
     r"(?P<plus>\+)?"
     r"(?:\s?(?P<more>多|余))?"  # "330多亿", "330 多億": over 33 billion
     r"(?:(?P<wscale>[\s-]?(?i:trillion|billion|million|thousand|trln|tn|bln|bn|mn|mln)\b)"
-    r"|(?P<lscale>[kKmMbBT])(?![A-Za-z0-9])"
+    r"|(?P<lscale>[kKmMbBT]|(?<=\d) [MB])(?![A-Za-z0-9])"  # "942.1 M": a chart's label puts a space
     r"|\s?(?P<zscale>万亿|千亿|百亿|十亿|亿|萬億|萬|億|万|千(?![万亿])|兆(?=\s?\d{1,4}\s?[亿億]|元|新台))"
     # Taiwan press: "10 億次"; 兆 is a trillion there ("新台币1兆7100亿元"), only read so with money after
     r"(?:(?P<sub>\d{1,4})(?P<subscale>亿|億|万|萬))?"  # "1兆7100亿", "1亿7352万": one amount in two parts
