@@ -62,13 +62,17 @@ from extractors.tables import Table, TableReader
 #            an item unless it joins two modifiers of one noun, FY2Q2026 and "…前瞻", no dating past a ";".
 # claims-15: a list under a heading that names its topic; "…12月31日止季度"; old segment names, "Cloud 板块";
 #            appositive rivals ("pitched against"); a rival or sibling first past a clause owns nothing.
-EXTRACTOR_VERSION = "claims-15"
+# claims-16: "the cloud division" of the company named (part_of); title-line headings; segment lists
+#            ("国际+19%/云+26%"); the specific metric a contrary cue points to; 和上一季度…相比; "lifted".
+EXTRACTOR_VERSION = "claims-16"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range
 SETTLED_DAYS = 90  # results for a period are out within three months; previews come sooner
 _FORECAST_RE = re.compile(
-    r"\b(?:project(?:s|ed|ing|ion|ions)?|forecasts?|forecasting|expects?|expecting|expected to|"
+    # (the verb, not the noun: "its various AI projects")
+    r"\b(?:(?<!AI )(?<!various )(?<!its )(?<!their )(?<!the )(?<!new )project(?:s|ed|ing|ion|ions)?|"
+    r"forecasts?|forecasting|expects?|expecting|expected to|"
     r"(?<!beat )(?<!beats )(?<!topped )(?<!missed )(?<!exceeded )expectations?|"
     # "sees" a figure ahead, not "sees a 34% surge" it had (is_projection still catches a future period)
     r"could|would|will|should|likely to|(?-i:may|might)|"
@@ -99,6 +103,7 @@ _REPORTED_RE = re.compile(
     r"generated|"
     r"delivered|saw|had|totaled|totalled|passed|surpassed|exceeded|topped|crossed|said|announced|spent|"
     r"invested|poured|deployed|allocated|came to|holds|held|already|currently|stood|stands|"
+    r"lifted|logged|booked|"
     # headlines report in the present tense: "Alibaba plans ... as cloud revenue jumps 34%"
     r"rises|grows|jumps|climbs|surges|reaches|hits|tops|passes|crosses|posts|reports|beats|doubles|soars)\b"
     r"|录得|(?<![将会望可能])实现|达到了",
@@ -135,7 +140,7 @@ def extract_claims(
     headline_end = _headline_end(sentences)
     headline = sentences[0].text if headline_end else ""
     tables = TableReader([s.text for s in sentences], catalog.lexicon)
-    heading: str | None = None  # the watched entity a heading ending in a colon introduces a list about
+    heading: str | None = None  # what a heading introduces a list about ("云智能集团", "阿里云的表现：")
     for index, sentence in enumerate(sentences):
         table = tables.read(sentence.text, index)
         text = clean((table.prefix if table else "") + sentence.text)
@@ -147,7 +152,9 @@ def extract_claims(
             fresh = topic if topic_age <= TOPIC_REACH else None
             # (a list whose labels name nothing is about the document's subject, like prose)
             named = table is not None and table.named_rows
-            carried = None if named else (referent(text, recent) if recent else None) or fresh or principal
+            referred = referent(text, recent, catalog.lexicon) if recent else None
+            carried = None if named else referred or fresh or principal
+            carried = heading or carried  # an item of a list under a heading is about what the heading names
             before = previous.text if previous and previous.paragraph == sentence.paragraph else ""
             before = f"{before} {headline}"  # what the article is about sets the context of each sentence
             lead = _leaned_on(sentence, previous) if not table else ""
@@ -156,7 +163,7 @@ def extract_claims(
                 view_text = clean(view.prefix + view.row) if view else clean(lead) + text
                 reading = _Reading(
                     document, sentence, view_text, catalog, frame, view, principal, tuple(recent.values()),
-                    clean(before), trace, lead, listed=heading is not None and carried == heading,
+                    clean(before), trace, lead, listed=heading in catalog.lexicon.watched,
                 )
                 view_entities = find_entities(view_text, catalog.lexicon) if view or lead else entities
                 claims.extend(_sentence_claims(reading, view_entities, carried))
@@ -166,10 +173,12 @@ def extract_claims(
         # nor does another business of the group ("as 闪购 losses narrow"): the text is still about the group
         lead = next((e.entity for e in entities if not e.compared and not e.sibling), None)
         if lead is None and recent:
-            lead = referent(text, recent)  # "the company had invested ...": it is the topic again
+            lead = referent(text, recent, catalog.lexicon)  # "the company had invested ...": the topic again
         topic, topic_age = (lead, 0) if lead else (topic, topic_age + 1)
-        if not item and _COLON_END_RE.search(sentence.text) and lead not in (None, OTHER):
-            heading = lead  # "阿里云近几个季度的表现：" then "- 营收317.42亿元": each item is about it
+        if not item and _heads_list(sentence.text):
+            # "阿里云的表现：" or a line "云智能集团", then "- 营收317.42亿元": each item is about it
+            # (a heading naming another business of the group: its items are that business's)
+            heading = next((e.entity for e in entities if not e.compared and e.entity != OTHER), None)
         principal = principal or next((e.entity for e in entities if e.entity != OTHER), None)
         recent.update((kind, e.entity) for e in entities for kind in catalog.lexicon.kinds(e.entity))
         previous = sentence
@@ -232,6 +241,12 @@ class _Reading:
 _DIGIT_RE = re.compile(r"\d")
 _ITEM_RE = re.compile(r"^\s*(?:[-•*·▪●◦–]\s|\d{1,2}[.、)]\s?|[（(]\d{1,2}[)）])")  # a list item's marker
 _COLON_END_RE = re.compile(r"[:：]\s*$")
+_TITLE_LINE_RE = re.compile(r"^[^\d.。!?！？;；,，]{1,24}$")  # a short line without figures or punctuation
+
+
+def _heads_list(text: str) -> bool:
+    """True for a line that can head a list: it ends in a colon, or it is a short title line."""
+    return _COLON_END_RE.search(text) is not None or _TITLE_LINE_RE.match(text.strip()) is not None
 _THEN_RE = re.compile(r"\bby then\b|\bby that time\b|届时|到那时", re.IGNORECASE)
 _YEAR_EARLIER_RE = re.compile(
     r"\s*(?:a year (?:earlier|ago|before)|the year before|the previous year|in the same (?:period|quarter) "

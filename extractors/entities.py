@@ -133,12 +133,19 @@ def _aside(text: str, match: re.Match[str]) -> bool:
     ] == ","
 
 
-def referent(text: str, recent: dict[str, str]) -> str | None:
-    """The entity a definite description refers back to ("the model" -> the latest model named), if any."""
+def referent(text: str, recent: dict[str, str], lexicon: Lexicon | None = None) -> str | None:
+    """The entity a definite description refers back to ("the model" -> the latest model named), if any.
+
+    A part named by its kind before it was named at all ("Alibaba ... The cloud division lifted revenue") is
+    the named company's part of that kind, as the lexicon says (``part_of``).
+    """
     match = _KIND_NOUN_RE.search(text)
     if match is None:
         return None
-    return recent.get("model" if match["model"] else "unit" if match["unit"] else "company")
+    kind = "model" if match["model"] else "unit" if match["unit"] else "company"
+    if kind not in recent and lexicon is not None and "company" in recent:
+        return lexicon.part(recent["company"], kind)
+    return recent.get(kind)
 
 
 def refers_back(text: str) -> bool:

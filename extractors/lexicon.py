@@ -12,7 +12,7 @@ DEFAULT_LEXICON = Path(__file__).resolve().parents[1] / "data" / "entities.yaml"
 ROLES = frozenset({"watched", "sibling", "rival"})
 REFERENCE_KINDS = frozenset({"company", "unit", "model"})  # "the company", "the unit", "the model"
 CALENDAR_YEAR_END = 12
-_KEYS = frozenset({"id", "role", "names", "refers_back_as", "fiscal_year_end"})
+_KEYS = frozenset({"id", "role", "names", "refers_back_as", "fiscal_year_end", "part_of"})
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Entry:
     names: tuple[str, ...]
     refers_back_as: tuple[str, ...] = ()
     fiscal_year_end: int = CALENDAR_YEAR_END
+    part_of: str | None = None  # the company it belongs to: "the cloud division" of that company is this
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,21 @@ class Lexicon:
         """What a definite description of this entity may say ("company", "unit", "model")."""
         return next((e.refers_back_as for e in self.entries if e.id == entity), ())
 
+    def part(self, company: str, kind: str) -> str | None:
+        """The watched part of a company that a definite description of this kind names ("the unit")."""
+        return next((e.id for e in self.entries if e.part_of == company and kind in e.refers_back_as), None)
+
     def fiscal_year_end(self, entity: str | None) -> int:
         """The month the entity's fiscal year ends (12 when it reports by the calendar year or is unknown)."""
         return next((e.fiscal_year_end for e in self.entries if e.id == entity), CALENDAR_YEAR_END)
 
 
 def build(entries: list[Entry]) -> Lexicon:
-    """A lexicon over entries in match order."""
+    """A lexicon over entries in match order; ConfigError for a part of a company that is not in it."""
+    ids = {e.id for e in entries}
+    for entry in entries:
+        if entry.part_of is not None and entry.part_of not in ids:
+            raise ConfigError(f"entities.{entry.id}.part_of: no entity {entry.part_of!r}")
     alternatives = "|".join(f"(?P<e{i}>{'|'.join(e.names)})" for i, e in enumerate(entries))
     # ASCII: a Latin name is a word of its own beside Chinese characters ("CIG收入", "的Qwen")
     return Lexicon(tuple(entries), re.compile(alternatives, re.ASCII))
@@ -96,6 +105,7 @@ def _entry(path: Path, index: int, item: object) -> Entry:
         _names(where, item.get("names")),
         _kinds(where, item.get("refers_back_as") or []),
         _month(where, item.get("fiscal_year_end", CALENDAR_YEAR_END)),
+        _part_of(where, item.get("part_of")),
     )
 
 
@@ -127,6 +137,13 @@ def _kinds(where: str, kinds: object) -> tuple[str, ...]:
         known = ", ".join(sorted(REFERENCE_KINDS))
         raise ConfigError(f"{where}.refers_back_as: expected some of {known}")
     return tuple(kinds)
+
+
+def _part_of(where: str, company: object) -> str | None:
+    """The id of the company an entity belongs to, if given."""
+    if company is not None and (not isinstance(company, str) or not company):
+        raise ConfigError(f"{where}.part_of: expected an entity id, got {company!r}")
+    return company
 
 
 def _month(where: str, month: object) -> int:

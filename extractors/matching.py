@@ -30,7 +30,7 @@ LEADING_CHARS = 30  # an opening adverbial ("Sequentially,", "在公有云市场
 CLAUSE_SCAN = 240  # how far before a far cue its clause may begin (bounds the work per number)
 _GLOSS_RE = re.compile(r"\s*[—–:]\s|\s+-\s")
 _ASIDE_AFTER_RE = re.compile(r"\s*[(（][^()（）]{0,40}[)）]")
-_AND_RE = re.compile(r"\s(?:and|as well as)\s|[和及]")
+_AND_RE = re.compile(r"\s(?:and|as well as)\s|[和及]|(?<=[%％\d])/")  # "电商+10%/国际+19%/云+26%": items
 # the noun two modifiers joined by "and" share: "AI and cloud revenue", "云和AI收入"
 _COMPOUND_HEAD_RE = re.compile(
     r"\s*(?:[\w-]+\s+)?(?:revenues?|sales|income|spending|capex|investments?|business(?:es)?|收入|营收|业务|投入)",
@@ -73,12 +73,23 @@ def _windows(text: str, mentions: list[Mention], index: int, reach: int = WIDE_R
     # ... and one before "and" is the previous item's ("2,000万次下载和100,000个衍生模型")
     items = [m.end() for m in _AND_RE.finditer(text, clause_start, mention.start)]
     item_start = max(items, default=clause_start)
-    own = ((item_start, mention.start), (mention.end, mention.end + reach_after), *_leading(text, mention))
+    own = ((item_start, mention.start), (mention.end, mention.end + reach_after), *_leading(text, mention),
+           *_bracketed(text, clause_start))
     near = (max(item_start if item_start > clause_start else 0, mention.start - FORBID_REACH), mention.start)
     return [
         _Window(clause, after, own, 1, mention.start),
         _Window(wide, after, (near, *own), 2, mention.start),
     ]
+
+
+def _bracketed(text: str, clause_start: int) -> tuple[tuple[int, int], ...]:
+    """A figure in brackets describes what the words before them name ("AI拉动GPU算力（营收增长超过100%）"):
+    those words' contrary cues reach it, back to the clause before the bracket."""
+    if clause_start == 0 or text[clause_start - 1] not in "(（":
+        return ()
+    low = max(0, clause_start - 1 - FORBID_REACH)
+    breaks = [m.end() for m in LEFT_CLAUSE_RE.finditer(text, low, clause_start - 1)]
+    return ((breaks[-1] if breaks else low, clause_start - 1),)
 
 
 def _compound(after: str, joined: re.Match[str]) -> bool:
@@ -124,7 +135,8 @@ def best_metric(
     ]
     if not rules:
         return None
-    for window in _windows(text, mentions, index, max(WIDE_REACH, mentions[index].start if skip else 0)):
+    windows = _windows(text, mentions, index, max(WIDE_REACH, mentions[index].start if skip else 0))
+    for window in windows:
         for metric_id, rule in rules:
             distance = _fit(rule, window, text, entity if sure else "")
             if distance is None:
@@ -133,8 +145,26 @@ def best_metric(
             if best is None or rank < best:
                 best, chosen = rank, metric_id
         if chosen is not None:
+            if window.tier == 1:
+                return _specialised(chosen, rules, windows, text, entity if sure else "")
             return chosen
     return None
+
+
+def _specialised(chosen: str, rules: list[tuple[str, MatchRule]], windows: list[_Window], text: str,
+                 entity: str) -> str:
+    """A more specific metric that fits the sentence, when the sentence holds a contrary cue of the one fitted
+    in the clause ("千问公测刚满一周，下载量就已突破1000万次": the first week's downloads, not the total)."""
+    general = dict(rules)[chosen]
+    own, wide = windows[0], windows[-1]
+    if not any(p.search(wide.before) for p in _contrary(general, entity)):
+        return chosen
+    words = [m.group() for p in general.near for m in [p.search(own.before) or p.search(own.after)] if m]
+    # a metric with more cues that says what the general one says ("下载") and more
+    specific = [(mid, rule) for mid, rule in rules if len(rule.near) > len(general.near)
+                and all(any(q.search(word) for q in rule.near) for word in words)]
+    fitting = [(len(rule.near), mid) for mid, rule in specific if _fit(rule, wide, text, entity) is not None]
+    return max(fitting)[1] if fitting else chosen
 
 
 def _admissible(rule: MatchRule, mention: Mention, entity: str, text: str, previous: str = "") -> bool:
@@ -179,10 +209,13 @@ def _contrary(rule: MatchRule, entity: str) -> tuple[re.Pattern[str], ...]:
 
 
 def _vetoed_back_to(forbid: tuple[re.Pattern[str], ...], text: str, cue: int, at: int) -> bool:
-    """True when a contrary cue sits in the clause of a far cue, or between it and the number."""
+    """True when a contrary cue sits in the clause of a far cue, or between it and the number (from the
+    last item boundary between them: "收入增长2%，中国电商+10%/国际+19%/云+26%" is a list of items)."""
     low = max(0, cue - CLAUSE_SCAN)
     breaks = [m.end() for m in LEFT_CLAUSE_RE.finditer(text, low, cue)]
-    start = breaks[-1] if breaks else low
+    items = [m.end() for m in _AND_RE.finditer(text, cue, at)]
+    listed = items and re.search(r"\d", text[cue : items[-1]])  # items that carry figures of their own
+    start = items[-1] if listed else breaks[-1] if breaks else low
     return any(p.search(text, start, at) for p in forbid)
 
 

@@ -589,7 +589,8 @@ def _month(m: re.Match[str], frame: Frame) -> Period | None:
     r"\b(?P<rel>last|this|previous|prior|preceding|past|latest|most recent|next|coming|current)\s+quarter\b"
     r"|\b(?:in|during|for|over)\s+the\s+(?:(?P<the>latest|most recent|reported|reporting)\s+)?quarter\b"
     r"(?!\s+(?:ended|ending|to|through|of|in|a year|last year)\b)"
-    r"|本季度?|该季度?|当季度?|季内|(?P<prev>较\s*)?上一?个?季度?|(?P<zprev>前一个?季度?|前季)|(?P<zhnext>下一?个?季度?)",
+    r"|本季度?|该季度?|当季度?|季内|(?P<prev>(?:较|和|与|跟|同|比)\s*)?上一?个?季度?|(?P<zprev>前一个?季度?|前季)"
+    r"|(?P<zhnext>下一?个?季度?)",
     relative=True,
 )
 def _relative_quarter(m: re.Match[str], frame: Frame) -> Period | None:
@@ -599,7 +600,8 @@ def _relative_quarter(m: re.Match[str], frame: Frame) -> Period | None:
     the document itself names, else the latest one reported at publication (a quarter that closed only days
     before has no results yet, so "last quarter" written on January 5 is the September quarter). "The
     previous quarter" and "较上季" compare with the quarter before the one reported ("growth of 36%, up from
-    34% in the previous quarter"); a bare 上季 is "last quarter"; "next quarter" is the one after it.
+    34% in the previous quarter"), and so do 较上季 and 和上一季度…相比 ("compared with the previous
+    quarter's 7%"); a bare 上季 or 上一季 is "last quarter"; "next quarter" is the one after it.
     """
     latest = frame.reported or _latest_reported(frame.published)
     if latest is None:
@@ -801,7 +803,7 @@ def document_frame(texts: list[str], published: LooseDate | None, fiscal_year_en
 _PREVIEW_RE = re.compile(
     # (not "shares rose ahead of its results", which a story on the results may say too)
     r"\b(?:earnings|results) preview\b|\bpreview of (?:its|the|Alibaba's) (?:earnings|results|quarter)"
-    r"|\bwhat to expect\b|\b(?:is due|is set|is scheduled) to report\b"
+    r"|\bwhat to expect\b|\b(?:is|are) (?:due|set|scheduled|expected) to report\b|\bprepar\w* to report\b"
     r"|\bwill report (?:its )?(?:results|earnings)"
     r"|业绩前瞻|财报前瞻|业绩预览|财报前|业绩前"
     r"|(?:Q[1-4]|[1-4]Q|季度?|季报|\d{2}|\d{4})\s*(?:业绩|财报)?(?:前瞻|预览)",  # "FY2Q2026前瞻", "Q3前瞻"
