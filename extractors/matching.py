@@ -146,18 +146,29 @@ def best_metric(
                 best, chosen = rank, metric_id
         if chosen is not None:
             if window.tier == 1:
-                return _specialised(chosen, rules, windows, text, entity if sure else "")
+                since = _since(text, mentions, index)
+                return _specialised(chosen, rules, windows, text, since, entity if sure else "")
             return chosen
     return None
 
 
+def _since(text: str, mentions: list[Mention], index: int) -> int:
+    """Where the words about this number may begin: past the last figure's clause ("80% of incremental
+    revenue in 2026 and achieve a 60% share": "incremental" is the 80%'s)."""
+    if not index:
+        return 0
+    boundary = LEFT_CLAUSE_RE.search(text, mentions[index - 1].end, mentions[index].start)
+    return boundary.end() if boundary else mentions[index].start
+
+
 def _specialised(chosen: str, rules: list[tuple[str, MatchRule]], windows: list[_Window], text: str,
-                 entity: str) -> str:
-    """A more specific metric that fits the sentence, when the sentence holds a contrary cue of the one fitted
-    in the clause ("千问公测刚满一周，下载量就已突破1000万次": the first week's downloads, not the total)."""
+                 since: int, entity: str) -> str:
+    """A more specific metric that fits the sentence, when the words since the last figure hold a contrary
+    cue of the one fitted in the clause ("千问公测刚满一周，下载量就已突破1000万次": the first week's
+    downloads, not the total)."""
     general = dict(rules)[chosen]
     own, wide = windows[0], windows[-1]
-    if not any(p.search(wide.before) for p in _contrary(general, entity)):
+    if not any(p.search(text, since, own.at) for p in _contrary(general, entity)):
         return chosen
     words = [m.group() for p in general.near for m in [p.search(own.before) or p.search(own.after)] if m]
     # a metric with more cues that says what the general one says ("下载") and more

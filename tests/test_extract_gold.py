@@ -17,8 +17,9 @@ from extractors.claims import extract_claims
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CLI = Path(sys.executable).parent / "claimwatch"
-MIN_PRECISION = 0.95
-MIN_RECALL = 0.95
+# The baseline's own gold is met exactly: a slip here (one claim) would seed a wrong or missing figure.
+MIN_PRECISION = 1.0
+MIN_RECALL = 1.0
 
 
 @pytest.mark.timeout(300)
