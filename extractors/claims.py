@@ -64,7 +64,8 @@ from extractors.tables import Table, TableReader
 #            appositive rivals ("pitched against"); a rival or sibling first past a clause owns nothing.
 # claims-16: "the cloud division" of the company named (part_of); title-line headings; segment lists
 #            ("国际+19%/云+26%"); the specific metric a contrary cue points to; 和上一季度…相比; "lifted".
-EXTRACTOR_VERSION = "claims-16"
+# claims-17: a page's top lines (breadcrumb, site name) before its headline; 微信 a rival.
+EXTRACTOR_VERSION = "claims-17"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range
@@ -138,7 +139,7 @@ def extract_claims(
     sentences = split_sentences(document.text)
     frame = _frame(document, sentences, catalog)
     headline_end = _headline_end(sentences)
-    headline = sentences[0].text if headline_end else ""
+    headline = " ".join(s.text for s in sentences if s.end <= headline_end)
     tables = TableReader([s.text for s in sentences], catalog.lexicon)
     heading: str | None = None  # what a heading introduces a list about ("云智能集团", "阿里云的表现：")
     for index, sentence in enumerate(sentences):
@@ -680,14 +681,20 @@ HEADLINE_CHARS = 200  # a first line longer than this is a paragraph, not a head
 _SENTENCE_END_RE = re.compile(r"[.。!?！？]['\"”’)]*\s*$")
 
 
+HEADLINE_LINES = 4  # a page's top lines before the body: breadcrumb, site name, headline, dateline
+
+
 def _headline_end(sentences: list[Sentence]) -> int:
-    """Where the headline ends: a first line standing alone, short and without a full stop (0: none)."""
-    if not sentences:
-        return 0
-    first = sentences[0]
-    alone = len(sentences) == 1 or sentences[1].paragraph != first.paragraph
-    headline = alone and len(first.text) <= HEADLINE_CHARS and not _SENTENCE_END_RE.search(first.text)
-    return first.end if headline else 0
+    """Where the headline ends: the first lines standing alone, short and without a full stop, as a page
+    opens with them ("Bharat Horizon > Technology", then the headline) (0: none)."""
+    end = 0
+    for index, line in enumerate(sentences[:HEADLINE_LINES]):
+        alone = index + 1 == len(sentences) or sentences[index + 1].paragraph != line.paragraph
+        short = len(line.text) <= HEADLINE_CHARS and not _SENTENCE_END_RE.search(line.text)
+        if not (alone and short) or _ITEM_RE.match(line.text):
+            break
+        end = line.end
+    return end
 
 
 def _body_over_headline(claims: list[Claim], headline_end: int) -> list[Claim]:
