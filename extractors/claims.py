@@ -65,7 +65,8 @@ from extractors.tables import Table, TableReader
 # claims-16: "the cloud division" of the company named (part_of); title-line headings; segment lists
 #            ("国际+19%/云+26%"); the specific metric a contrary cue points to; 和上一季度…相比; "lifted".
 # claims-17: a page's top lines (breadcrumb, site name) before its headline; 微信 a rival.
-EXTRACTOR_VERSION = "claims-17"
+# claims-18: "公司…" before the subject is named (headings too); Taiwan's 成長; "over a year" of spending.
+EXTRACTOR_VERSION = "claims-18"
 FORECAST_REACH = 200  # how far back a projection verb can govern a figure ("projecting that ... 60%")
 TOPIC_REACH = 3  # sentences an entity stays the topic without being named again
 IMPLAUSIBLE = "!implausible"  # a number whose cue words fit a metric, but not its plausible range
@@ -137,7 +138,7 @@ def extract_claims(
     recent: dict[str, str] = {}  # kind ("model", "company") -> the latest such entity named
     previous: Sentence | None = None
     sentences = split_sentences(document.text)
-    frame = _frame(document, sentences, catalog)
+    frame, subject = _frame(document, sentences, catalog)
     headline_end = _headline_end(sentences)
     headline = " ".join(s.text for s in sentences if s.end <= headline_end)
     tables = TableReader([s.text for s in sentences], catalog.lexicon)
@@ -154,7 +155,8 @@ def extract_claims(
             # (a list whose labels name nothing is about the document's subject, like prose)
             named = table is not None and table.named_rows
             referred = referent(text, recent, catalog.lexicon) if recent else None
-            carried = None if named else referred or fresh or principal
+            back = subject if refers_back(text) else None  # "公司计划…" before the subject is named
+            carried = None if named else referred or fresh or principal or back
             carried = heading or carried  # an item of a list under a heading is about what the heading names
             before = previous.text if previous and previous.paragraph == sentence.paragraph else ""
             before = f"{before} {headline}"  # what the article is about sets the context of each sentence
@@ -179,7 +181,9 @@ def extract_claims(
         if not item and _heads_list(sentence.text):
             # "阿里云的表现：" or a line "云智能集团", then "- 营收317.42亿元": each item is about it
             # (a heading naming another business of the group: its items are that business's)
-            heading = next((e.entity for e in entities if not e.compared and e.entity != OTHER), None)
+            heading = next((e.entity for e in entities if not e.compared and e.entity != OTHER), None) or (
+                referent(text, recent, catalog.lexicon) or subject if refers_back(text) else None
+            )  # "公司AI战略与投入": the company the text is about
         principal = principal or next((e.entity for e in entities if e.entity != OTHER), None)
         recent.update((kind, e.entity) for e in entities for kind in catalog.lexicon.kinds(e.entity))
         previous = sentence
@@ -202,12 +206,14 @@ def _leaned_on(sentence: Sentence, previous: Sentence | None) -> str:
     return previous.text + " :: "
 
 
-def _frame(document: Document, sentences: list[Sentence], catalog: Catalog) -> Frame:
-    """The document's time frame, on the fiscal calendar of the first watched entity it names."""
+def _frame(document: Document, sentences: list[Sentence], catalog: Catalog) -> tuple[Frame, str | None]:
+    """The document's time frame, on the fiscal calendar of the first watched entity it names; and that
+    entity, its subject ("公司" before any name is it: a digest whose title was cut off)."""
     texts = [clean(s.text) for s in sentences]
-    named = (e.entity for t in texts for e in find_entities(t, catalog.lexicon) if e.entity != OTHER)
+    watched = catalog.lexicon.watched
+    named = (e.entity for t in texts for e in find_entities(t, catalog.lexicon) if e.entity in watched)
     first = next(named, None)
-    return document_frame(texts, document.published, catalog.fiscal_year_end_of(first))
+    return document_frame(texts, document.published, catalog.fiscal_year_end_of(first)), first
 
 
 def _trace_furniture(trace: Trace, sentence: Sentence) -> None:
