@@ -31,3 +31,9 @@ def test_changed_output_needs_a_new_extractor_version(measured: Pins) -> None:
     assert any("bump it" in p for p in problems(measured, stale))
     bumped = Pins(**{**stale.__dict__, "extractor_version": "an older version"})
     assert any("re-pin" in p for p in problems(measured, bumped))
+
+
+def test_new_articles_need_a_new_pin_not_a_new_version(measured: Pins) -> None:
+    grown = Pins(**{**measured.__dict__, "corpus_sha256": "1" * 64, "output_sha256": "0" * 64})
+    found = problems(measured, grown)
+    assert any("corpus changed" in p for p in found) and not any("bump it" in p for p in found)
