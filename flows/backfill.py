@@ -20,11 +20,12 @@ from prefect import flow, unmapped
 from prefect.artifacts import create_markdown_artifact
 
 from core.config import Config
-from core.errors import ClaimwatchError, InputError
+from core.errors import ClaimwatchError
 from flows.backfill_inputs import WAYBACK_BASE, Inputs, stream
 from flows.baseline import ensure_baseline
 from flows.delivery import deliver_pending
 from flows.extraction import Extracted
+from flows.failures import error_line
 from flows.pipeline import Pipeline
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
 from flows.runtime import Runtime, open_runtime, secret_resolver
@@ -168,8 +169,8 @@ def ingest_window(
     for item in capture_order(extracted):
         try:
             result = runtime.pipeline.ingest_claims(item.document, item.claims, alerts=alerts)
-        except InputError as exc:  # a date refused (CHANGES.md); the page is not stored
-            summary.errors.append(str(exc))
+        except Exception as exc:  # one document the store refuses (or a bug) costs that document only
+            summary.errors.append(error_line(item.job.url, exc))
             continue
         summary.pages += 1
         summary.claims += sum(1 for c in result.claims if c.metric is not None)

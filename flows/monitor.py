@@ -22,12 +22,12 @@ from prefect import flow, get_run_logger, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from core.config import Config
-from core.errors import InputError
 from core.periods import LooseDate
 from core.types import ChangeEvent, SourceState
 from flows.baseline import ensure_baseline
 from flows.delivery import DeliveryReport, deliver_pending
 from flows.extraction import Extracted, PageJob
+from flows.failures import error_line
 from flows.polling import due_sources
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
 from flows.runtime import Runtime, open_runtime, secret_resolver
@@ -165,8 +165,8 @@ def ingest(runtime: Runtime, extracted: Iterable[Extracted], summary: MonitorSum
             result = runtime.pipeline.ingest_claims(
                 item.document, item.claims, alerts=True, source_id=item.job.source
             )
-        except InputError as exc:  # a date refused (CHANGES.md); the page is not stored
-            summary.page_errors.append(str(exc))
+        except Exception as exc:  # one document the store refuses (or a bug) costs that document only
+            summary.page_errors.append(error_line(item.job.url, exc))
             continue
         if result.new_article:  # a concurrent run may have stored it first: then it adds nothing here
             summary.articles += 1
@@ -212,7 +212,10 @@ def _count_poll(summary: MonitorSummary, spec: SourceSpec, result: PollResult, s
 def deliver(runtime: Runtime, summary: MonitorSummary, hold_digests: bool) -> None:
     """Send what the outbox holds; with ``hold_digests`` digest channels wait for the digest flow."""
     channels = [c.name for c in runtime.config.channels if c.mode == "each"] if hold_digests else None
-    report = deliver_pending(runtime.pipeline, secret_resolver(), channels=channels)
+    try:
+        report = deliver_pending(runtime.pipeline, secret_resolver(), channels=channels)
+    except Exception as exc:  # what was stored stays stored; the outbox keeps what was not sent
+        report = DeliveryReport(0, 0, (error_line("delivery", exc),))
     _count_delivery(summary, report, len(runtime.store.pending(due_only=False)))
 
 

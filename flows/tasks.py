@@ -18,9 +18,10 @@ from pathlib import Path
 from prefect import task
 
 from core.config import HttpConfig
-from core.errors import ClaimwatchError, InputError
+from core.errors import InputError
 from core.types import SourceState
 from flows.extraction import EXTRACT_PROCESSES, Extracted, PageJob, extract, start_workers
+from flows.failures import error_line
 from flows.politeness import GlobalHostLimiter
 from sources.archive import ArchiveItem, fetch_memento
 from sources.feeds import FeedEntry, fetch_feed
@@ -70,11 +71,11 @@ def _client(config: HttpConfig, shared_hosts: bool) -> HttpClient:
 
 
 def poll(spec: SourceSpec, state: SourceState, http: HttpConfig, shared_hosts: bool = False) -> PollResult:
-    """Poll one source by its kind; network trouble comes back as ``error``."""
+    """Poll one source by its kind; any failure comes back as ``error`` (see flows.failures)."""
     try:
         return POLLERS[spec.kind](http_client(http, shared_hosts), spec, state)
-    except ClaimwatchError as exc:
-        return PollResult(spec.name, error=str(exc))
+    except Exception as exc:  # one source's failure, whatever it is, must not end the run for the others
+        return PollResult(spec.name, error=error_line(spec.url, exc))
 
 
 def _poll_feed(client: HttpClient, spec: SourceSpec, state: SourceState) -> PollResult:
@@ -125,8 +126,8 @@ def fetch_pages(jobs: Sequence[PageJob], http: HttpConfig, shared_hosts: bool = 
     for job in jobs:
         try:
             found = read_page(client, job, processes)
-        except ClaimwatchError as exc:
-            result.errors.append(f"{job.url}: {exc}" if job.url not in str(exc) else str(exc))
+        except Exception as exc:  # one page's failure must not cost its batch-mates (flows.failures)
+            result.errors.append(error_line(job.url, exc))
             continue
         if found.relevant:
             result.extracted.append(found)
@@ -165,8 +166,8 @@ def fetch_archived(items: Sequence[ArchiveItem], http: HttpConfig, shared_hosts:
     for item in items:
         try:
             result.extracted.append(read_archived(client, item, processes))
-        except ClaimwatchError as exc:
-            result.errors.append(f"{item.fetch_url or item.path or item.original_url}: {exc}")
+        except Exception as exc:  # one item's failure must not cost its batch-mates (flows.failures)
+            result.errors.append(error_line(str(item.fetch_url or item.path or item.original_url), exc))
     return result
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import struct_time
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
@@ -137,7 +137,11 @@ def _web_url(base_url: str, link: object) -> str | None:
     """``link`` made absolute when it is an http(s) URL, else None (urn:uuid:…, mailto:…)."""
     if not isinstance(link, str) or not link.strip():
         return None
-    url = urljoin(base_url, link.strip())
+    try:
+        url = urljoin(base_url, link.strip())
+        urlsplit(url).port  # "http://[::1/x", "http://h:99999/": no address to fetch
+    except ValueError:
+        return None
     return url if url.startswith(("http://", "https://")) else None
 
 
@@ -160,6 +164,8 @@ def parse_json_feed(body: bytes, *, base_url: str = "") -> FeedResult:
         data = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return FeedResult(warnings=[f"{where}: malformed JSON feed ({exc})"])
+    except RecursionError:  # arrays in arrays, thousands deep: no feed, an attack on the parser
+        return FeedResult(warnings=[f"{where}: malformed JSON feed (nested too deeply)"])
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         return FeedResult(warnings=[f"{where}: JSON without an items list is not a JSON Feed"])
     warnings = [] if str(data.get("version", "")).rstrip("/") in JSON_FEED_VERSIONS else [
@@ -193,9 +199,9 @@ def _iso_datetime(value: object) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):  # 9999-12-31T23:59:59-23:59 is past datetime.max in UTC
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # -- shared ---------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
+
 from core.errors import BlockedError, FetchError
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
@@ -46,7 +48,21 @@ def check_url(url: str) -> tuple[str, str, int]:
         raise BlockedError(f"{url}: scheme {scheme or '(none)'!r} is not allowed", url=url)
     if not parts.hostname:
         raise BlockedError(f"{url}: no host", url=url)
+    check_host(url, parts.hostname)
     return scheme, parts.hostname, port or (443 if scheme == "https" else 80)
+
+
+def check_host(url: str, host: str) -> None:
+    """Refuse a host that the HTTP client or the resolver cannot read, before either chokes on it.
+
+    Digits and dots that are no dotted quad (``0177.0.0.1``, ``1.2.3.04``) and broken A-labels
+    (``xn--zz.com``) fail in httpx; empty or over-long labels (``a..b``, 64 characters) in the IDNA codec.
+    """
+    try:
+        _ = httpx.URL(url).host
+        host.encode("idna")
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise BlockedError(f"{url}: malformed host {host!r} ({exc})", url=url) from None
 
 
 @dataclass(frozen=True)
@@ -109,6 +125,8 @@ def resolve_vetted(host: str, port: int, resolver: Resolver, policy: AddressPoli
         addresses = list(resolver(host, port))
     except OSError as exc:
         raise FetchError(f"{host}: cannot resolve ({exc})", url=host, transient=True) from None
+    except UnicodeError as exc:  # the resolver's IDNA codec refused the name: no retry will change that
+        raise BlockedError(f"{host}: malformed host ({exc})", url=host) from None
     if not addresses:
         raise BlockedError(f"{host}: resolves to no address", url=host)
     # All must pass: a name answering both a public and a private address is a rebinding trick.
