@@ -147,6 +147,9 @@ class Config(_Strict):
     channels: list[Channel] = []
     http: HttpConfig = HttpConfig()
     task_runner: Literal["thread", "dask"] = "thread"
+    # seconds one page may take to extract: a news page takes well under one, a page built to make the
+    # extractor crawl (a 60 KB "sentence" of figures) is stopped here and recorded as that page's error
+    extract_deadline: float = Field(default=60.0, gt=0)
     dask_address: str | None = None
 
     def resolved_data_dir(self, env: Mapping[str, str] | None = None) -> Path:

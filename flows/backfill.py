@@ -146,7 +146,9 @@ def fetch_window(window: Sequence[ArchiveItem], config: Config, summary: Backfil
     """Fetch and extract one window of items in mapped batches."""
     batches = list(_windows(window, PAGE_BATCH))
     start_extraction(shares_hosts(config))
-    futures = fetch_archive_batch.map(batches, unmapped(config.http), unmapped(shares_hosts(config)))
+    futures = fetch_archive_batch.map(
+        batches, unmapped(config.http), unmapped(shares_hosts(config)), unmapped(config.extract_deadline)
+    )
     results: list[BatchResult] = list(futures.result())
     summary.errors += [e for r in results for e in r.errors]
     return [x for r in results for x in r.extracted]

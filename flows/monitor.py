@@ -138,7 +138,9 @@ def fetch_all(jobs: Sequence[PageJob], config: Config, summary: MonitorSummary) 
     if not jobs:
         return []
     start_extraction(shares_hosts(config))
-    futures = fetch_page_batch.map(batched(jobs), unmapped(config.http), unmapped(shares_hosts(config)))
+    futures = fetch_page_batch.map(
+        batched(jobs), unmapped(config.http), unmapped(shares_hosts(config)), unmapped(config.extract_deadline)
+    )
     results: list[BatchResult] = list(futures.result())
     summary.pages_fetched = len(jobs) - sum(len(r.errors) for r in results)
     summary.irrelevant += sum(r.irrelevant for r in results)

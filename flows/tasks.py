@@ -104,10 +104,10 @@ POLLERS = {"feed": _poll_feed, "page": _poll_page}  # kinds polled on a schedule
 poll_source = task(poll, name="poll-source", retries=0, log_prints=False)
 
 
-def read_page(client: HttpClient, job: PageJob, processes: int = 0) -> Extracted:
+def read_page(client: HttpClient, job: PageJob, processes: int = 0, deadline: float | None = None) -> Extracted:
     """Fetch one live page (in this thread) and extract it (on ``processes`` workers, 0: here)."""
     page = fetch_page(client, job.url)
-    return extract(page.body, job, page.fetched_at, processes=processes)
+    return extract(page.body, job, page.fetched_at, processes=processes, deadline=deadline)
 
 
 def pool_size(shared_hosts: bool) -> int:
@@ -120,12 +120,13 @@ def start_extraction(shared_hosts: bool) -> None:
     start_workers(pool_size(shared_hosts))
 
 
-def fetch_pages(jobs: Sequence[PageJob], http: HttpConfig, shared_hosts: bool = False) -> BatchResult:
-    """Fetch and extract a batch of live pages; each failure is one error line."""
+def fetch_pages(jobs: Sequence[PageJob], http: HttpConfig, shared_hosts: bool = False,
+                deadline: float | None = None) -> BatchResult:
+    """Fetch and extract a batch of live pages (each within ``deadline`` s); each failure is one error line."""
     client, result, processes = http_client(http, shared_hosts), BatchResult(), pool_size(shared_hosts)
     for job in jobs:
         try:
-            found = read_page(client, job, processes)
+            found = read_page(client, job, processes, deadline)
         except Exception as exc:  # one page's failure must not cost its batch-mates (flows.failures)
             result.errors.append(error_line(job.url, exc))
             continue
@@ -141,14 +142,15 @@ fetch_page_batch = task(
 )
 
 
-def read_archived(client: HttpClient, item: ArchiveItem, processes: int = 0) -> Extracted:
+def read_archived(client: HttpClient, item: ArchiveItem, processes: int = 0,
+                  deadline: float | None = None) -> Extracted:
     """Fetch (or read from disk) one archived page and extract it, named by its original URL."""
     if item.path is not None:
         body, when, url = _read_saved(item.path), item.capture_time, item.original_url
     else:
         memento = fetch_memento(client, item)
         body, when, url = memento.page.body, memento.capture_time, memento.original_url
-    found = extract(body, PageJob(url, canonical_url(url)), when, processes=processes)
+    found = extract(body, PageJob(url, canonical_url(url)), when, processes=processes, deadline=deadline)
     return dataclasses.replace(found, order=when or item.capture_time)
 
 
@@ -160,12 +162,13 @@ def _read_saved(path: Path) -> bytes:
         raise InputError(f"{path}: cannot read saved page ({exc.strerror})") from None
 
 
-def fetch_archived(items: Sequence[ArchiveItem], http: HttpConfig, shared_hosts: bool = False) -> BatchResult:
-    """Fetch and extract a batch of archived pages; each failure is one error line."""
+def fetch_archived(items: Sequence[ArchiveItem], http: HttpConfig, shared_hosts: bool = False,
+                   deadline: float | None = None) -> BatchResult:
+    """Fetch and extract a batch of archived pages (each within ``deadline`` s); each failure is one error line."""
     client, result, processes = http_client(http, shared_hosts), BatchResult(), pool_size(shared_hosts)
     for item in items:
         try:
-            result.extracted.append(read_archived(client, item, processes))
+            result.extracted.append(read_archived(client, item, processes, deadline))
         except Exception as exc:  # one item's failure must not cost its batch-mates (flows.failures)
             result.errors.append(error_line(str(item.fetch_url or item.path or item.original_url), exc))
     return result
