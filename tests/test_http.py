@@ -170,6 +170,15 @@ def test_trickling_server_hits_the_total_timeout(server: LocalServer) -> None:
     assert info.value.transient and len(slept) == 1
 
 
+def test_slow_loris_headers_hit_the_total_timeout(server: LocalServer) -> None:
+    server.slow_headers("/loris", delay=0.2)  # each byte well inside the read timeout
+    client, _ = make_client(total_timeout=1.0, read_timeout=5.0, retries=0)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="not received within 1 s") as info:
+        client.fetch(server.url("/loris"))
+    assert info.value.transient and time.monotonic() - started < 3.0
+
+
 def test_read_timeout_is_transient(server: LocalServer) -> None:
     server.handle("/stall", lambda _: (time.sleep(1.0), Reply(200, b"late"))[1])
     client, _ = make_client(read_timeout=0.2, retries=0)
