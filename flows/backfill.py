@@ -29,6 +29,7 @@ from flows.failures import error_line
 from flows.pipeline import Pipeline
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
 from flows.runtime import Runtime, open_runtime, secret_resolver
+from flows.stopping import STOP, graceful_stop, stopped_by
 from flows.summary import problems_markdown
 from flows.tasks import PAGE_BATCH, BatchResult, fetch_archive_batch, start_extraction
 from sources.archive import ArchiveItem
@@ -53,6 +54,7 @@ class BackfillSummary:
     errors: list[str] = field(default_factory=list)
     alerts_sent: int = 0
     alerts_failed: int = 0
+    stopped_by: int | None = None  # the signal (SIGTERM, SIGINT) that stopped the backfill before its end
 
 
 @flow(name="backfill", task_runner=thread_runner(), log_prints=False)
@@ -75,7 +77,8 @@ def backfill(
         if not on_wanted_runner(runtime.config):
             params = {**inputs.parameters(), "alerts": alerts, "config_path": config_path}
             return rerun_on(backfill, runtime.config, **params)
-        summary = run_backfill(runtime, inputs, alerts=alerts)
+        with graceful_stop():
+            summary = run_backfill(runtime, inputs, alerts=alerts)
     finally:
         runtime.close()
     create_markdown_artifact(
@@ -97,7 +100,10 @@ def run_backfill(runtime: Runtime, inputs: Inputs, *, alerts: bool = False) -> B
         return summary
     for window in _windows(todo, WINDOW):
         ingest_window(runtime, fetch_window(window, runtime.config, summary), alerts, summary)
-    if alerts:
+        if STOP.is_set():  # what this window read is stored; a rerun resumes with the next
+            break
+    summary.stopped_by = stopped_by()
+    if alerts and summary.stopped_by is None:
         report = deliver_pending(as_digests(runtime.pipeline), secret_resolver())
         summary.alerts_sent, summary.alerts_failed = report.sent, report.failed
         summary.errors += list(report.errors)

@@ -9,6 +9,7 @@ load inside the commands that use them, so ``claimwatch --help`` answers at once
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +22,8 @@ from core.periods import LooseDate
 from core.published import PublishedSource
 from core.types import ChangeKind
 from flows.argv import normalised
-from flows.terminal import command_runtime, console
+from flows.stopping import Terminated
+from flows.terminal import command_runtime, console, stopped
 
 if TYPE_CHECKING:
     from core.types import ChangeEvent, Claim, Document
@@ -493,9 +495,11 @@ _register_flow_commands()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: project errors become one line on stderr and exit status 1."""
+    """Entry point: project errors become one line on stderr and exit status 1; a stopped run one line too."""
     try:
         app(args=normalised(list(sys.argv[1:] if argv is None else argv), app), prog_name="claimwatch")
     except ClaimwatchError as exc:
         print(f"claimwatch: {' '.join(str(exc).split())}", file=sys.stderr)
         sys.exit(1)
+    except (KeyboardInterrupt, Terminated) as exc:
+        stopped(exc.signum if isinstance(exc, Terminated) else signal.SIGINT)

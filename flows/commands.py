@@ -20,7 +20,8 @@ import typer
 from rich.console import Console
 
 from core.errors import FetchError
-from flows.terminal import command_runtime, config_path, console
+from flows.stopping import signals_end_the_command
+from flows.terminal import command_runtime, config_path, console, stopped
 
 if TYPE_CHECKING:
     from sources.registry import SourceSpec
@@ -69,7 +70,7 @@ def run(
     from flows.baseline import ensure_baseline  # noqa: PLC0415
     from flows.polling import due_sources  # noqa: PLC0415
 
-    with command_runtime(ctx) as runtime:
+    with signals_end_the_command(), command_runtime(ctx) as runtime:
         seeded = ensure_baseline(runtime.pipeline)
         if seeded:
             console.print(f"baseline: seeded from {seeded} documents")
@@ -80,9 +81,11 @@ def run(
     _use_running_server()
     from flows.monitor import monitor  # noqa: PLC0415 - Prefect loads only for flow commands
 
-    with progress(console, "monitor: polling sources"):
+    with signals_end_the_command(), progress(console, "monitor: polling sources"):
         summary = monitor(config_path=config_path(ctx), force=every)
     print_run(console, summary)
+    if summary.stopped_by is not None:
+        stopped(summary.stopped_by)
 
 
 def _nothing_due(runtime: Any) -> None:
@@ -135,11 +138,13 @@ def backfill(
     _use_running_server()
     from flows.backfill import backfill as backfill_flow  # noqa: PLC0415
 
-    with progress(console, "backfill: reading archived pages"):
+    with signals_end_the_command(), progress(console, "backfill: reading archived pages"):
         summary = backfill_flow(**inputs.parameters(), alerts=alerts, config_path=config_path(ctx))
     if summary.fatal:
         raise FetchError(summary.fatal)
     print_backfill(console, summary)
+    if summary.stopped_by is not None:
+        stopped(summary.stopped_by)
 
 
 def serve(

@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 import weakref
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -29,6 +29,7 @@ from core.types import Claim, Document
 from extractors.catalog import load_catalog
 from extractors.claims import extract_claims
 from extractors.text import document_from_html
+from flows.stopping import STOP
 from sources.relevance import is_relevant
 
 # Extraction is CPU-bound Python: more threads extracting at once than there are cores only fight over the
@@ -49,6 +50,7 @@ ORPHAN_CHECK_SECONDS = 0.5
 # an alarm ends the page and the worker goes on; a worker stuck where the alarm cannot reach it (C code) is
 # killed when this much longer has passed, and a fresh pool replaces its pool.
 KILL_GRACE = 5.0  # seconds
+STOP_CHECK = 0.5  # seconds: a thread waiting for a page wakes this often to see whether the run is stopping
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -123,7 +125,7 @@ def _on_pool(processes: int, deadline: float | None, body: bytes, job: PageJob,
         pool = extraction_pool(processes)
         try:
             future = pool.submit(extract_within, deadline, body, job, fetched_at)
-            return future.result(timeout=None if deadline is None else deadline + KILL_GRACE)
+            return _result(future, None if deadline is None else deadline + KILL_GRACE, job)
         except FutureTimeout:
             _kill_pool(pool)
             raise _overrun_error(job, deadline) from None
@@ -134,6 +136,20 @@ def _on_pool(processes: int, deadline: float | None, body: bytes, job: PageJob,
             if pool not in _killed:
                 break
     raise ExtractionError(f"{job.url}: extraction worker died")
+
+
+def _result(future: Future[Extracted], limit: float | None, job: PageJob) -> Extracted:
+    """The page's result within ``limit`` seconds (FutureTimeout after); an error at once when stopping."""
+    ends = None if limit is None else time.monotonic() + limit
+    while True:
+        wait = STOP_CHECK if ends is None else min(STOP_CHECK, ends - time.monotonic())
+        try:
+            return future.result(timeout=max(wait, 0))
+        except FutureTimeout:
+            if STOP.is_set():
+                raise ExtractionError(f"{job.url}: stopped, the run is ending") from None
+            if ends is not None and time.monotonic() >= ends:
+                raise
 
 
 def extract_within(deadline: float | None, body: bytes, job: PageJob, fetched_at: datetime | None) -> Extracted:
@@ -223,9 +239,12 @@ def pool_started() -> bool:
 
 @atexit.register
 def shutdown_pool() -> None:
-    """Stop the extraction workers (at interpreter exit, or when a caller is done)."""
+    """Stop the extraction workers (at interpreter exit, or when a caller is done); killed when stopping."""
     global _pool
     with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool = _pool
+    if pool is not None and STOP.is_set():
+        _kill_pool(pool)  # a page in a worker may have most of its deadline left: the run must end now
+    elif pool is not None:
+        _drop_pool(pool)
+        pool.shutdown(wait=True)

@@ -14,6 +14,7 @@ crash before that polls the feed in full again instead of getting a 304 and losi
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -31,6 +32,7 @@ from flows.failures import error_line
 from flows.polling import due_sources
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
 from flows.runtime import Runtime, open_runtime, secret_resolver
+from flows.stopping import STOP, graceful_stop, stopped_by
 from flows.summary import changes_table, events_markdown, problems_markdown
 from flows.tasks import BatchResult, PollResult, batched, fetch_page_batch, poll_source, start_extraction
 from sources.feeds import FeedEntry, dedupe_entries
@@ -60,6 +62,7 @@ class MonitorSummary:
     alerts_failed: int = 0
     alerts_pending: int = 0
     delivery_errors: list[str] = field(default_factory=list)
+    stopped_by: int | None = None  # the signal (SIGTERM, SIGINT) that stopped the run before its end
 
 
 @flow(name="monitor", task_runner=thread_runner(), log_prints=False)
@@ -73,7 +76,8 @@ def monitor(
             return rerun_on(
                 monitor, runtime.config, config_path=config_path, force=force, hold_digests=hold_digests
             )
-        summary = run_monitor(runtime, force=force, hold_digests=hold_digests)
+        with graceful_stop():
+            summary = run_monitor(runtime, force=force, hold_digests=hold_digests)
     finally:
         runtime.close()
     log_problems(summary)
@@ -91,7 +95,11 @@ def run_monitor(runtime: Runtime, *, force: bool = False, hold_digests: bool = F
     jobs = page_jobs(runtime, specs, polls, summary)
     ingest(runtime, fetch_all(jobs, runtime.config, summary), summary)
     record_health(runtime, specs, states, polls, now, summary)
-    deliver(runtime, summary, hold_digests)
+    summary.stopped_by = stopped_by()
+    if summary.stopped_by is None:  # a stopped run leaves its alerts in the outbox for the next one
+        deliver(runtime, summary, hold_digests)
+    else:
+        summary.alerts_pending = len(runtime.store.pending(due_only=False))
     return summary
 
 
@@ -184,17 +192,23 @@ def record_health(
     now: datetime,
     summary: MonitorSummary,
 ) -> None:
-    """Save each polled source's state: validators and success, or its error and back-off."""
-    by_name = {s.name: s for s in specs}
+    """Save each polled source's state: validators and success, or its error and back-off.
+
+    In a stopped run a failed poll is not counted (the stop may be its cause), and the new validators are
+    not saved (some of the feed's pages may not have been read): the next run polls the feed in full.
+    """
+    by_name, stopped = {s.name: s for s in specs}, STOP.is_set()
     for result in polls:
+        if stopped and result.error is not None:
+            continue
         spec = by_name[result.source]
         state = record_poll(
             states[spec.name],
             spec,
             now,
             error=result.error,
-            etag=result.etag,
-            last_modified=result.last_modified,
+            etag=None if stopped else result.etag,
+            last_modified=None if stopped else result.last_modified,
         )
         runtime.store.save_source_state(spec.name, state)
         _count_poll(summary, spec, result, is_silent(state, spec, now))
@@ -261,6 +275,8 @@ def summary_markdown(summary: MonitorSummary) -> str:
         f"- articles stored: {s.articles}; tracked claims: {s.claims}; changes: {len(s.events)}",
         f"- alerts sent: {s.alerts_sent}; failed: {s.alerts_failed}; pending: {s.alerts_pending}",
     ]
+    if s.stopped_by is not None:
+        lines.append(f"- stopped by {signal.Signals(s.stopped_by).name} before its end; alerts left for the next run")
     lines += events_markdown(s.events)
     lines += problems_markdown("Unreachable sources", [f"{n} ({u}): {e}" for n, u, e in s.unreachable])
     lines += problems_markdown("Silent sources", s.silent)

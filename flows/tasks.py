@@ -23,6 +23,7 @@ from core.types import SourceState
 from flows.extraction import EXTRACT_PROCESSES, Extracted, PageJob, extract, start_workers
 from flows.failures import error_line
 from flows.politeness import GlobalHostLimiter
+from flows.stopping import STOP
 from sources.archive import ArchiveItem, fetch_memento
 from sources.feeds import FeedEntry, fetch_feed
 from sources.http import HttpClient
@@ -67,7 +68,7 @@ def http_client(config: HttpConfig, shared_hosts: bool = False) -> HttpClient:
 @lru_cache(maxsize=4)
 def _client(config: HttpConfig, shared_hosts: bool) -> HttpClient:
     """A new client (see http_client)."""
-    return HttpClient(config, limiter=GlobalHostLimiter(config) if shared_hosts else None)
+    return HttpClient(config, limiter=GlobalHostLimiter(config) if shared_hosts else None, stop=STOP)
 
 
 def poll(spec: SourceSpec, state: SourceState, http: HttpConfig, shared_hosts: bool = False) -> PollResult:

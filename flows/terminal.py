@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
+
+from flows.stopping import EXIT_STATUS
 
 if TYPE_CHECKING:
     from flows.runtime import Runtime
@@ -30,3 +34,10 @@ def command_runtime(ctx: typer.Context) -> Iterator[Runtime]:
         yield runtime
     finally:
         runtime.close()
+
+
+def stopped(signum: int) -> NoReturn:
+    """Leave after a SIGTERM or Ctrl-C: one line on stderr and the status a shell gives that signal."""
+    print(f"claimwatch: stopped by {signal.Signals(signum).name}; what was stored and sent is kept",
+          file=sys.stderr)
+    sys.exit(EXIT_STATUS[signum])
