@@ -431,10 +431,15 @@ def alerts_retry(ctx: typer.Context) -> None:
     """Send every pending alert now, whatever its backoff says; failures stay pending."""
     from flows.delivery import deliver_pending  # noqa: PLC0415
     from flows.runtime import secret_resolver  # noqa: PLC0415
+    from storage import LEASED  # noqa: PLC0415
 
     with command_runtime(ctx) as runtime:
         report = deliver_pending(runtime.pipeline, secret_resolver(), due_only=False)
+        held = [r for r in runtime.store.pending(due_only=False) if r.status == LEASED]
     console.print(f"alerts: {report.sent} sent, {report.failed} failed")
+    if held:  # a running delivery has them; one killed mid-send gives them up when its lease ends
+        until = max(r.next_attempt_at for r in held if r.next_attempt_at)
+        console.print(f"alerts: {len(held)} held by another delivery run until {until:%Y-%m-%d %H:%M:%S} UTC")
     for error in report.errors:
         console.print(f"  {error}", markup=False)
     if report.failed:

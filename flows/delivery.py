@@ -62,8 +62,8 @@ def deliver_pending(pipeline: Pipeline, resolve: SecretResolver, *, channels: Co
     rows = _take(pipeline, channels, due_only)
     if not rows:
         return DeliveryReport(0, 0, ())
-    results = deliver(rows, pipeline.config.channels, lambda events: alert_context(pipeline, events), resolve)
-    _record(pipeline, results)
+    results = deliver(rows, pipeline.config.channels, lambda events: alert_context(pipeline, events), resolve,
+                      record=lambda done: _record(pipeline, done))
     failed = [r for r in results if not r.ok]
     return DeliveryReport(len(results) - len(failed), len(failed), tuple(dict.fromkeys(r.error or "" for r in failed)))
 
@@ -76,7 +76,9 @@ def _take(pipeline: Pipeline, channels: Collection[str] | None, due_only: bool) 
 
 def _record(pipeline: Pipeline, results: Sequence[DeliveryResult]) -> None:
     """Mark sent rows sent and failed rows failed, with their next attempt."""
-    pipeline.store.mark_sent([r.id for r in results if r.ok])
+    sent = [r.id for r in results if r.ok]
+    if sent:
+        pipeline.store.mark_sent(sent)
     for result in results:
         if not result.ok:
             pipeline.store.mark_failed([result.id], result.error or "failed", result.next_attempt_at)

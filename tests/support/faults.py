@@ -88,6 +88,17 @@ def figures_without_a_stop(size: int) -> str:
     return " ".join(parts)
 
 
+def reset_outbox(url: str) -> None:
+    """Every delivery pending again, as if never tried."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(update(OutboxRow).values(status="pending", attempts=0, sent_at=None,
+                                                        next_attempt_at=None, last_error=None))
+    finally:
+        engine.dispose()
+
+
 @dataclass(frozen=True)
 class BadPage:
     """A page that must fail in a run: its path and a word the recorded error must contain."""
