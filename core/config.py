@@ -150,6 +150,9 @@ class Config(_Strict):
     # seconds one page may take to extract: a news page takes well under one, a page built to make the
     # extractor crawl (a 60 KB "sentence" of figures) is stopped here and recorded as that page's error
     extract_deadline: float = Field(default=60.0, gt=0)
+    # newest items read per feed poll: news feeds list 10-100; a 70,000-item feed would queue 19 hours of
+    # fetches at the default politeness, and its older items are a backfill's business
+    max_items_per_poll: int = Field(default=200, gt=0)
     dask_address: str | None = None
 
     def resolved_data_dir(self, env: Mapping[str, str] | None = None) -> Path:

@@ -108,7 +108,11 @@ def poll_all(specs: Sequence[SourceSpec], states: dict[str, SourceState], config
     if not specs:
         return []
     futures = poll_source.map(
-        list(specs), [states[s.name] for s in specs], unmapped(config.http), unmapped(shares_hosts(config))
+        list(specs),
+        [states[s.name] for s in specs],
+        unmapped(config.http),
+        unmapped(shares_hosts(config)),
+        unmapped(config.max_items_per_poll),
     )
     return list(futures.result())
 

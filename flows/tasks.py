@@ -25,7 +25,7 @@ from flows.failures import error_line
 from flows.politeness import GlobalHostLimiter
 from flows.stopping import STOP
 from sources.archive import ArchiveItem, fetch_memento
-from sources.feeds import FeedEntry, fetch_feed
+from sources.feeds import FeedEntry, fetch_feed, newest
 from sources.http import HttpClient
 from sources.links import canonical_url
 from sources.pages import fetch_page, listing_links
@@ -71,12 +71,23 @@ def _client(config: HttpConfig, shared_hosts: bool) -> HttpClient:
     return HttpClient(config, limiter=GlobalHostLimiter(config) if shared_hosts else None, stop=STOP)
 
 
-def poll(spec: SourceSpec, state: SourceState, http: HttpConfig, shared_hosts: bool = False) -> PollResult:
-    """Poll one source by its kind; any failure comes back as ``error`` (see flows.failures)."""
+def poll(spec: SourceSpec, state: SourceState, http: HttpConfig, shared_hosts: bool = False,
+         max_items: int | None = None) -> PollResult:
+    """Poll one source by its kind, keeping its ``max_items`` newest entries; any failure comes back as
+    ``error`` (see flows.failures)."""
     try:
-        return POLLERS[spec.kind](http_client(http, shared_hosts), spec, state)
+        result = POLLERS[spec.kind](http_client(http, shared_hosts), spec, state)
     except Exception as exc:  # one source's failure, whatever it is, must not end the run for the others
         return PollResult(spec.name, error=error_line(spec.url, exc))
+    return result if max_items is None else capped(result, spec, max_items)
+
+
+def capped(result: PollResult, spec: SourceSpec, limit: int) -> PollResult:
+    """The poll with its ``limit`` newest entries, and a warning naming how many were left."""
+    if len(result.entries) <= limit:
+        return result
+    warning = f"{spec.url}: {len(result.entries)} items, the newest {limit} read (max_items_per_poll)"
+    return dataclasses.replace(result, entries=newest(result.entries, limit), warnings=[*result.warnings, warning])
 
 
 def _poll_feed(client: HttpClient, spec: SourceSpec, state: SourceState) -> PollResult:

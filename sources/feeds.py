@@ -10,7 +10,7 @@ import calendar
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import struct_time
@@ -26,6 +26,7 @@ from sources.links import canonical_url
 JSON_FEED_TYPES = frozenset({"application/feed+json", "application/json"})
 JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/1", "https://jsonfeed.org/version/1.1")
 FEED_MAX_BYTES = 5 * 1024 * 1024  # the largest real feeds are a few hundred KB; a 5 MB "feed" is a mistake
+EPOCH = datetime.min.replace(tzinfo=UTC)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
@@ -214,6 +215,14 @@ def _entry(url: str, guid: str, title: str, summary: str, published: datetime | 
 def plain_text(markup: str) -> str:
     """Tags dropped, entities decoded, whitespace collapsed (for titles and summaries)."""
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup or ""))).strip()
+
+
+def newest(entries: Sequence[FeedEntry], limit: int) -> list[FeedEntry]:
+    """The ``limit`` newest entries: dated ones newest first, then undated ones in the feed's order."""
+    if len(entries) <= limit:
+        return list(entries)
+    dated = sorted((e for e in entries if e.published), key=lambda e: e.published or EPOCH, reverse=True)
+    return [*dated, *(e for e in entries if not e.published)][:limit]
 
 
 def dedupe_entries(entries: Iterable[FeedEntry]) -> list[FeedEntry]:

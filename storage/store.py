@@ -243,9 +243,7 @@ class Store:
             "attempts": OutboxRow.attempts + 1,
             "next_attempt_at": None,
         }
-        self._write(
-            lambda s: s.execute(update(OutboxRow).where(OutboxRow.id.in_(list(ids))).values(**values))
-        )
+        self._write(lambda s: _update_outbox(s, ids, values))
 
     def mark_failed(self, ids: Sequence[int], error: str, next_attempt_at: datetime | None) -> None:
         """Record a failed attempt; the deliveries stay pending until `next_attempt_at`."""
@@ -256,9 +254,13 @@ class Store:
             "attempts": OutboxRow.attempts + 1,
             "next_attempt_at": next_attempt_at,
         }
-        self._write(
-            lambda s: s.execute(update(OutboxRow).where(OutboxRow.id.in_(list(ids))).values(**values))
-        )
+        self._write(lambda s: _update_outbox(s, ids, values))
+
+
+def _update_outbox(session: Session, ids: Sequence[int], values: dict[str, object]) -> None:
+    """Set ``values`` on the outbox rows with these ids."""
+    for chunk in queries.chunked(list(ids)):
+        session.execute(update(OutboxRow).where(OutboxRow.id.in_(chunk)).values(**values))
 
 
 def _upsert_source(session: Session, source_id: str, values: dict[str, object]) -> None:
@@ -294,7 +296,8 @@ def _take_pending(
     result = [_delivery(session, row) for row in rows]
     if lease is not None and rows:
         leased = {"status": LEASED, "next_attempt_at": now + lease}
-        session.execute(update(OutboxRow).where(OutboxRow.id.in_([r.id for r in rows])).values(**leased))
+        for chunk in queries.chunked([r.id for r in rows]):
+            session.execute(update(OutboxRow).where(OutboxRow.id.in_(chunk)).values(**leased))
     return result
 
 

@@ -102,3 +102,34 @@ def test_a_bug_in_our_code_is_one_recorded_error_with_its_traceback(
     assert state.consecutive_failures == 1 and "ZeroDivisionError" in (state.last_error or "")
     cells = re.sub(r"[\s│]", "", report.output)  # the status column folds over several table lines
     assert "(failing:" in cells and "internalerror(ZeroDivisionError" in cells
+
+
+BIG_FEED_ITEMS = 70_000  # about 2.3 MB: past PostgreSQL's 65,535 parameters per statement
+CAP = 50
+
+
+def _big_feed(count: int, dated: int) -> bytes:
+    """An RSS feed of ``count`` bare items; the last ``dated`` carry dates (the newest), the rest none."""
+    items = [f"<item><link>/n/{n}</link></item>" for n in range(count - dated)]
+    items += [f"<item><link>/n/{n}</link><pubDate>Wed, {n % 28 + 1:02d} Apr 2026 08:00:00 GMT</pubDate></item>"
+              for n in range(count - dated, count)]
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{"".join(items)}</channel></rss>'.encode()
+
+
+def test_a_feed_of_70000_items_reads_its_newest_and_logs_no_parameters(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness_url()
+    with LocalServer() as server:
+        server.add("/big.xml", _big_feed(BIG_FEED_ITEMS, dated=10), content_type="application/rss+xml")
+        config = write_config(tmp_path, database_url, [feed_source("big", server.url("/big.xml"))],
+                              max_items_per_poll=CAP)
+        with caplog.at_level(logging.DEBUG):
+            summary: MonitorSummary = monitor(config_path=str(config), force=True)
+        fetched = [r.path for r in server.requests if r.path.startswith("/n/")]
+    assert not summary.unreachable and summary.sources_polled == 1
+    assert any(f"{BIG_FEED_ITEMS} items, the newest {CAP} read" in w for w in summary.warnings), summary.warnings
+    assert len(fetched) == CAP and f"/n/{BIG_FEED_ITEMS - 1}" in fetched  # the dated, newest, first
+    assert "/n/0" in fetched and f"/n/{CAP}" not in fetched  # then undated ones in the feed's order
+    assert len(summary.page_errors) == CAP  # each a 404 here
+    assert not any("/n/60000" in r.getMessage() for r in caplog.records)  # no URL list in any log line
