@@ -114,8 +114,8 @@ class HttpConfig(_Strict):
     per_host_concurrency: PositiveInt = 2
     politeness_delay: NonNegativeFloat = 1.0  # seconds between requests to one host
     user_agent: str = "claimwatch/0.1 (+https://github.com/claimwatch/claimwatch)"
-    allow_private: bool = False  # loopback and private addresses; tests turn this on
-    allow_networks: tuple[str, ...] = ()  # CIDRs reachable even when private ones are not (a mirror, a test server)
+    allow_private: bool = False  # any address that is not globally reachable (tests, a lab); metadata never
+    allow_networks: tuple[str, ...] = ()  # CIDRs reachable although not global (a mirror, a test server)
     respect_robots: bool = True
 
     @field_validator("allow_networks")
