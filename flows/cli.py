@@ -23,7 +23,7 @@ from core.published import PublishedSource
 from core.types import ChangeKind
 from flows.argv import normalised
 from flows.stopping import Terminated
-from flows.terminal import command_runtime, console, stopped
+from flows.terminal import command_runtime, complain, console, stopped
 
 if TYPE_CHECKING:
     from core.types import ChangeEvent, Claim, Document
@@ -311,8 +311,7 @@ def ingest(
         report = None if no_alerts else deliver_pending(runtime.pipeline, secret_resolver())
     _print_events(events, as_json, "Changes")
     if report and report.failed:
-        print(f"claimwatch: {report.failed} alert(s) not delivered, kept pending: {'; '.join(report.errors)}",
-              file=sys.stderr)
+        complain(f"{report.failed} alert(s) not delivered, kept pending: {'; '.join(report.errors)}")
 
 
 def _published(text: str | None) -> LooseDate | None:
@@ -504,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         app(args=normalised(list(sys.argv[1:] if argv is None else argv), app), prog_name="claimwatch")
     except ClaimwatchError as exc:
-        print(f"claimwatch: {' '.join(str(exc).split())}", file=sys.stderr)
+        complain(str(exc))
         sys.exit(1)
     except (KeyboardInterrupt, Terminated) as exc:
         stopped(exc.signum if isinstance(exc, Terminated) else signal.SIGINT)

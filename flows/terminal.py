@@ -9,14 +9,14 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from rich.console import Console
 
+from flows.printable import SafeConsole, printable
 from flows.stopping import EXIT_STATUS
 
 if TYPE_CHECKING:
     from flows.runtime import Runtime
 
-console = Console(soft_wrap=True)  # messages stay one line each, for people and for grep
+console = SafeConsole(soft_wrap=True)  # messages stay one line each, for people and for grep
 
 
 def config_path(ctx: typer.Context) -> str | None:
@@ -36,8 +36,12 @@ def command_runtime(ctx: typer.Context) -> Iterator[Runtime]:
         runtime.close()
 
 
+def complain(message: str) -> None:
+    """One line on stderr, prefixed with the program's name: whitespace collapsed, no control characters."""
+    print(f"claimwatch: {' '.join(printable(message).split())}", file=sys.stderr)
+
+
 def stopped(signum: int) -> NoReturn:
     """Leave after a SIGTERM or Ctrl-C: one line on stderr and the status a shell gives that signal."""
-    print(f"claimwatch: stopped by {signal.Signals(signum).name}; what was stored and sent is kept",
-          file=sys.stderr)
+    complain(f"stopped by {signal.Signals(signum).name}; what was stored and sent is kept")
     sys.exit(EXIT_STATUS[signum])
