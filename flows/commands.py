@@ -176,6 +176,9 @@ def sources(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     rows = [health_row(specs.get(info.id), info, now) for info in infos]
     rows += [(s.name, s.kind, "never polled", "", "due", "") for s in specs.values() if s.name not in known]
     print_table(console, "Sources", ["source", "kind", "last success", "failures", "next poll", "status"], rows)
+    for info in infos:  # each warning of the last poll, one line each
+        for warning in info.state.warnings:
+            console.print(f"  {info.id}: {_one_line(warning)}", soft_wrap=True)
 
 
 COMMANDS = (run, backfill, serve, sources)
@@ -200,13 +203,15 @@ def print_backfill(console: Console, summary: Any) -> None:
 
 
 def health_status(spec: SourceSpec | None, info: SourceInfo, now: datetime) -> str:
-    """ "ok", "failing: <error>", "SILENT (…)", or "not in the sources file"."""
+    """ "ok", "ok, N warnings", "failing: <error>", "SILENT (…)", or "not in the sources file"."""
     from sources.health import is_silent  # noqa: PLC0415
 
     state = info.state
     if spec is None:
         return "not in the sources file"
     status = f"failing: {state.last_error}" if state.consecutive_failures else "ok"
+    if state.warnings and not state.consecutive_failures:
+        status = f"ok, {len(state.warnings)} warning{'s' if len(state.warnings) > 1 else ''} (listed below)"
     return f"SILENT ({status})" if is_silent(state, spec, now) else status
 
 
@@ -223,14 +228,15 @@ def health_json(spec: SourceSpec | None, info: SourceInfo, now: datetime) -> dic
     return {"source": info.id, "kind": info.kind, "url": info.url,
             "last_success": _iso(state.last_success), "last_attempt": _iso(state.last_attempt),
             "consecutive_failures": state.consecutive_failures, "last_error": state.last_error,
-            "next_poll": _iso(state.next_poll), "status": health_status(spec, info, now)}
+            "next_poll": _iso(state.next_poll), "status": health_status(spec, info, now),
+            "warnings": list(state.warnings)}
 
 
 def never_polled_json(spec: SourceSpec) -> dict[str, Any]:
     """A configured source that has never been polled, as ``sources --json`` shows it."""
     return {"source": spec.name, "kind": spec.kind, "url": spec.url, "last_success": None,
             "last_attempt": None, "consecutive_failures": 0, "last_error": None, "next_poll": None,
-            "status": "never polled"}
+            "status": "never polled", "warnings": []}
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -256,6 +262,8 @@ def print_run(console: Console, summary: Any) -> None:
     )
     for name, url, error in s.unreachable:
         console.print(f"  unreachable: {name} ({url}): {_one_line(error)}", markup=False, soft_wrap=True)
+    for warning in s.warnings:
+        console.print(f"  warning: {_one_line(warning)}", soft_wrap=True)
     for name in [n for n in s.silent if n not in {u[0] for u in s.unreachable}]:
         console.print(f"  silent: {name} has given nothing for longer than usual", markup=False)
     for error in s.page_errors:  # each names its URL and cause (sources/, flows/tasks.py and flows/extraction.py word them)

@@ -55,6 +55,7 @@ class MonitorSummary:
     irrelevant: int = 0
     pages_fetched: int = 0
     page_errors: list[str] = field(default_factory=list)
+    source_page_errors: dict[str, list[str]] = field(default_factory=dict)  # page errors by the source listing them
     articles: int = 0
     claims: int = 0
     events: list[ChangeEvent] = field(default_factory=list)
@@ -157,6 +158,9 @@ def fetch_all(jobs: Sequence[PageJob], config: Config, summary: MonitorSummary) 
     summary.pages_fetched = len(jobs) - sum(len(r.errors) for r in results)
     summary.irrelevant += sum(r.irrelevant for r in results)
     summary.page_errors += [e for r in results for e in r.errors]
+    for result in results:
+        for source, errors in result.by_source.items():
+            summary.source_page_errors.setdefault(source, []).extend(errors)
     return [x for r in results for x in r.extracted]
 
 
@@ -213,9 +217,18 @@ def record_health(
             error=result.error,
             etag=None if stopped else result.etag,
             last_modified=None if stopped else result.last_modified,
+            warnings=source_warnings(states[spec.name], result, summary.source_page_errors.get(spec.name, [])),
         )
         runtime.store.save_source_state(spec.name, state)
         _count_poll(summary, spec, result, is_silent(state, spec, now))
+
+
+def source_warnings(before: SourceState, result: PollResult, page_errors: Sequence[str]) -> list[str]:
+    """What a source's poll read with trouble: the feed's own warnings, then one line per failed page; an
+    unchanged feed (304) keeps the warnings of the poll that read it."""
+    if result.not_modified:
+        return list(before.warnings)
+    return [*result.warnings, *(f"page failed: {e}" for e in page_errors)]
 
 
 def _count_poll(summary: MonitorSummary, spec: SourceSpec, result: PollResult, silent: bool) -> None:
@@ -252,6 +265,8 @@ def log_problems(summary: MonitorSummary) -> None:
         logger.warning("source %s (%s) unreachable: %s", name, url, error)
     for name in summary.silent:
         logger.warning("source %s has given nothing for longer than %s intervals", name, SILENCE_FACTOR)
+    for warning in summary.warnings:
+        logger.warning("%s", warning)
     for error in summary.page_errors + summary.delivery_errors:
         logger.warning("%s", error)
 
@@ -284,6 +299,7 @@ def summary_markdown(summary: MonitorSummary) -> str:
     lines += events_markdown(s.events)
     lines += problems_markdown("Unreachable sources", [f"{n} ({u}): {e}" for n, u, e in s.unreachable])
     lines += problems_markdown("Silent sources", s.silent)
+    lines += problems_markdown("Feed warnings", s.warnings)
     lines += problems_markdown("Page errors", s.page_errors)
     lines += problems_markdown("Delivery errors", s.delivery_errors)
     return "\n".join(lines) + "\n"

@@ -57,6 +57,7 @@ class BatchResult:
     extracted: list[Extracted] = field(default_factory=list)
     irrelevant: int = 0
     errors: list[str] = field(default_factory=list)
+    by_source: dict[str, list[str]] = field(default_factory=dict)  # the errors of pages a polled source listed
 
 
 def http_client(config: HttpConfig, shared_hosts: bool = False) -> HttpClient:
@@ -141,6 +142,7 @@ def fetch_pages(jobs: Sequence[PageJob], http: HttpConfig, shared_hosts: bool = 
             found = read_page(client, job, processes, deadline)
         except Exception as exc:  # one page's failure must not cost its batch-mates (flows.failures)
             result.errors.append(error_line(job.url, exc))
+            result.by_source.setdefault(job.source or "", []).append(result.errors[-1])
             continue
         if found.relevant:
             result.extracted.append(found)

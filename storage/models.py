@@ -45,6 +45,7 @@ class SourceRow(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_poll: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    warnings: Mapped[str | None] = mapped_column(Text)  # JSON list of the last poll's warnings
 
 
 class ArticleRow(Base):

@@ -69,6 +69,8 @@ def test_hostile_items_and_sources_are_recorded_and_the_run_goes_on(tmp_path: Pa
     with Store.open(database) as store:
         states = {s.id: s.state for s in store.sources()}
     assert states["hosts"].etag == '"hosts-1"'
+    failed = [w for w in states["hosts"].warnings if w.startswith("page failed: ")]
+    assert len(failed) == len(BAD_HOSTS)  # `claimwatch sources` lists each with its source
     assert all(s.last_success is not None and s.consecutive_failures == 0 for s in states.values()), states
 
 
@@ -133,3 +135,25 @@ def test_a_feed_of_70000_items_reads_its_newest_and_logs_no_parameters(
     assert "/n/0" in fetched and f"/n/{CAP}" not in fetched  # then undated ones in the feed's order
     assert len(summary.page_errors) == CAP  # each a 404 here
     assert not any("/n/60000" in r.getMessage() for r in caplog.records)  # no URL list in any log line
+
+
+BOZO = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t &nbsp; broken</title>'
+        b"<item><title>Qwen passes 1.5 billion downloads</title><link>{link}</link></item></channel>")
+
+
+def test_a_malformed_feed_is_read_and_its_warning_kept_and_shown(tmp_path: Path) -> None:
+    harness_url()
+    database = f"sqlite:///{tmp_path / 'cw.db'}"
+    with LocalServer() as server:
+        server.add(GOOD.path, GOOD.html())
+        server.add("/bozo.xml", BOZO.replace(b"{link}", server.url(GOOD.path).encode()),
+                   content_type="application/rss+xml")
+        config = write_config(tmp_path, database, [feed_source("bozo", server.url("/bozo.xml"))])
+        summary: MonitorSummary = monitor(config_path=str(config), force=True)
+        report = CliRunner().invoke(app, ["--config", str(config), "sources"], terminal_width=200)
+    assert summary.articles == 1  # what could be read was read
+    assert any("malformed feed" in w for w in summary.warnings), summary.warnings
+    with Store.open(database) as store:
+        state = store.source_state("bozo")
+    assert state.consecutive_failures == 0 and any("malformed feed" in w for w in state.warnings)
+    assert "1 warning" in report.output and "bozo: " in report.output and "malformed feed" in report.output
