@@ -156,6 +156,23 @@ _CATEGORIES = (
 )
 
 
+def canonical_host(url: str) -> str:
+    """The host a URL's request reaches, written one way, for per-host politeness.
+
+    ``a@Example.COM.``, ``2130706434``, ``0x7f000002`` and ``127.2`` name two hosts, not four: user
+    info, case and the root dot are dropped, and numbers are read as the resolver reads them
+    (``inet_aton``) into a dotted quad.
+    """
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    literal = literal_ip(host)
+    if literal is not None:
+        return str(literal)
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        return host
+
+
 def vet_address(address: str, policy: AddressPolicy, host: str = "") -> IPAddress:
     """Parse an address and raise BlockedError when it may not be contacted."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])

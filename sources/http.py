@@ -37,8 +37,8 @@ from core.config import HttpConfig
 from core.errors import BlockedError, FetchError
 from core.types import RawPage
 from sources.decoding import ACCEPT_ENCODING, decode_errors, decoder_for
-from sources.guard import AddressPolicy, Resolver, check_url, resolve_vetted, system_resolver
-from sources.robots import RobotsCache
+from sources.guard import AddressPolicy, Resolver, canonical_host, check_url, resolve_vetted, system_resolver
+from sources.robots import ROBOTS_MAX_BYTES, RobotsCache
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})  # overload or hiccup: worth another try
@@ -226,6 +226,26 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 @dataclass(frozen=True)
+class Cap:
+    """How many decoded body bytes a fetch takes: past ``size`` it is refused, or cut (``keep_head``)."""
+
+    size: int
+    keep_head: bool = False  # robots.txt: the first ROBOTS_MAX_BYTES are parsed, the rest ignored
+
+    def refuse(self, url: str, what: str) -> None:
+        """BlockedError for a body past the cap, unless the head is kept."""
+        if not self.keep_head:
+            raise BlockedError(f"{url}: {what} exceeds the cap of {self.size} bytes", url=url)
+
+    def fit(self, url: str, held: int, piece: bytes) -> bytes:
+        """The part of ``piece`` within the cap, after ``held`` bytes; BlockedError past it (unless keeping)."""
+        if held + len(piece) <= self.size:
+            return piece
+        self.refuse(url, "response")
+        return piece[: self.size - held]
+
+
+@dataclass(frozen=True)
 class _Hop:
     """One answered request: status, headers, body, and where it pointed next."""
 
@@ -277,7 +297,7 @@ class HttpClient:
               last_modified: str | None = None, max_bytes: int | None = None) -> RawPage:
         """GET ``url`` with retries; a 304 comes back as a RawPage with status 304 and no body."""
         conditional = _conditional_headers(etag, last_modified)
-        cap = max_bytes or self.config.max_bytes
+        cap = Cap(max_bytes or self.config.max_bytes)
         for attempt in range(self.config.retries + 1):
             try:
                 return self._follow(url, conditional, accept, cap, robots=self.config.respect_robots)
@@ -296,7 +316,7 @@ class HttpClient:
         return backoff * (0.5 + self._rng() / 2)  # jitter spreads out clients that failed together
 
     def _follow(self, url: str, conditional: dict[str, str], accept: Collection[str] | None,
-                cap: int, *, robots: bool) -> RawPage:
+                cap: Cap, *, robots: bool) -> RawPage:
         """Request ``url`` and follow redirects, checking every hop."""
         current, seen = url, {url}
         for _ in range(self.config.max_redirects + 1):
@@ -313,9 +333,9 @@ class HttpClient:
         raise FetchError(f"{url}: more than {self.config.max_redirects} redirects", url=url)
 
     def _request(self, url: str, conditional: dict[str, str], accept: Collection[str] | None,
-                 cap: int) -> _Hop:
+                 cap: Cap) -> _Hop:
         """One GET under the host limiter and the request deadline, mapped onto the project's errors."""
-        with self._limiter.slot(urlsplit(url).netloc), self._deadline() as deadline:
+        with self._limiter.slot(canonical_host(url)), self._deadline() as deadline:
             try:
                 self._waits.check_stop()
                 with self._client.stream("GET", url, headers=conditional) as response:
@@ -344,7 +364,7 @@ class HttpClient:
                               transient=True)
         return FetchError(f"{url}: timed out ({type(exc).__name__})", url=url, transient=True)
 
-    def _read(self, url: str, response: httpx.Response, accept: Collection[str] | None, cap: int,
+    def _read(self, url: str, response: httpx.Response, accept: Collection[str] | None, cap: Cap,
               deadline: float) -> _Hop:
         """Turn a streamed response into a hop, or raise for error statuses."""
         headers = _flat_headers(response.headers)
@@ -370,31 +390,27 @@ class HttpClient:
             return error
         return _Retry(error, parse_retry_after(headers.get("retry-after"), datetime.now(UTC)))
 
-    def _read_capped(self, url: str, response: httpx.Response, cap: int, deadline: float) -> bytes:
-        """Read and decode the body, stopping at ``cap`` decoded bytes or at the request's deadline."""
+    def _read_capped(self, url: str, response: httpx.Response, cap: Cap, deadline: float) -> bytes:
+        """Read and decode the body, stopping at the cap's size of decoded bytes or at the request's deadline."""
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap and "content-encoding" not in response.headers:
-            raise BlockedError(f"{url}: body of {declared} bytes exceeds the cap of {cap} bytes", url=url)
+        if declared.isdigit() and int(declared) > cap.size and "content-encoding" not in response.headers:
+            cap.refuse(url, f"body of {declared} bytes")
         decoder = decoder_for(response.headers.get("content-encoding"), url)
         chunks, size = [], 0
         try:
             for raw in response.iter_raw():  # as the network delivers: a chunk size would wait to fill it
                 for piece in decoder.feed(raw):  # bounded pieces: a gzip bomb is counted as it inflates
-                    size = self._count(url, size + len(piece), cap)
-                    chunks.append(piece)
+                    kept = cap.fit(url, size, piece)
+                    chunks.append(kept)
+                    size += len(kept)
+                    if len(kept) < len(piece):  # the head is full
+                        return b"".join(chunks)
                 self._check_deadline(url, deadline)
             chunks.extend(decoder.flush())
         except decode_errors() as exc:
             raise FetchError(f"{url}: corrupt {response.headers.get('content-encoding')} body ({exc})",
                              url=url) from None
         return b"".join(chunks)
-
-    @staticmethod
-    def _count(url: str, size: int, cap: int) -> int:
-        """The running body size; BlockedError once it passes the cap."""
-        if size > cap:
-            raise BlockedError(f"{url}: response exceeds the cap of {cap} bytes", url=url)
-        return size
 
     def _check_deadline(self, url: str, deadline: float) -> None:
         """A retryable timeout once the request's deadline has passed."""
@@ -405,12 +421,10 @@ class HttpClient:
     def _fetch_robots(self, url: str) -> RawPage:
         """Fetch a robots.txt once, without robots checks or retries."""
         try:
-            return self._follow(url, {}, None, ROBOTS_MAX_BYTES, robots=False)
+            return self._follow(url, {}, None, Cap(ROBOTS_MAX_BYTES, keep_head=True), robots=False)
         except _Retry as retry:
             raise retry.error from None
 
-
-ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: crawlers may stop parsing after 500 KiB
 
 
 def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
