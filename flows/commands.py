@@ -20,8 +20,9 @@ import typer
 from rich.console import Console
 
 from core.errors import FetchError
+from flows.server_lock import STARTUP_TIMEOUT, serialise_local_runs
 from flows.stopping import signals_end_the_command
-from flows.terminal import command_runtime, config_path, console, stopped
+from flows.terminal import command_runtime, config_path, console, err_console, stopped
 
 if TYPE_CHECKING:
     from sources.registry import SourceSpec
@@ -31,9 +32,10 @@ QUIET_PREFECT = {
     "PREFECT_LOGGING_LEVEL": "ERROR",  # flow and task run chatter
     "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",  # the temporary server's start/stop lines
 }
-NO_TELEMETRY = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false"
-}  # a heartbeat to Prefect Inc. is not our business
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # a heartbeat to Prefect Inc. is not our business
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": STARTUP_TIMEOUT,
+}
 BACKFILL_USAGE_EXIT = 2  # like any usage error: nothing to do was said
 BACKFILL_INPUTS = """backfill: nothing to read; give at least one of
   URL...                 Wayback snapshot URLs (https://web.archive.org/web/<timestamp>/<url>) or live URLs
@@ -46,7 +48,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs i
 
 def quiet_prefect(verbose: bool) -> None:
     """Keep Prefect's log lines off the console unless asked for (only before Prefect is imported)."""
-    for key, value in (NO_TELEMETRY if verbose else {**QUIET_PREFECT, **NO_TELEMETRY}).items():
+    for key, value in (PREFECT_DEFAULTS if verbose else {**QUIET_PREFECT, **PREFECT_DEFAULTS}).items():
         os.environ.setdefault(key, value)
 
 
@@ -81,6 +83,8 @@ def run(
     _use_running_server()
     from flows.monitor import monitor  # noqa: PLC0415 - Prefect loads only for flow commands
 
+    with signals_end_the_command():
+        serialise_local_runs(err_console.print)
     with signals_end_the_command(), progress(console, "monitor: polling sources"):
         summary = monitor(config_path=config_path(ctx), force=every)
     print_run(console, summary)
@@ -138,6 +142,8 @@ def backfill(
     _use_running_server()
     from flows.backfill import backfill as backfill_flow  # noqa: PLC0415
 
+    with signals_end_the_command():
+        serialise_local_runs(err_console.print)
     with signals_end_the_command(), progress(console, "backfill: reading archived pages"):
         summary = backfill_flow(**inputs.parameters(), alerts=alerts, config_path=config_path(ctx))
     if summary.fatal:

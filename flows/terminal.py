@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from flows.runtime import Runtime
 
 console = SafeConsole(soft_wrap=True)  # messages stay one line each, for people and for grep
+err_console = SafeConsole(soft_wrap=True, stderr=True)  # what is not the command's output: waits, notes
 
 
 def config_path(ctx: typer.Context) -> str | None:
