@@ -67,7 +67,7 @@ def test_two_runs_without_a_prefect_server_take_turns(tmp_path: Path) -> None:
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", [])
     env = {**cli_env(config), "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
-    runs = [start_cli(["run"], env, tmp_path) for _ in range(2)]
+    runs = [start_cli(["run", "--all"], env, tmp_path) for _ in range(2)]
     done = [(p.pid, p.wait(timeout=200), *p.communicate()) for p in runs]
     for _, code, out, err in done:
         assert code == 0 and "Traceback" not in err, err[-3000:]
