@@ -33,6 +33,7 @@ NEXT_RUN_MAX = timedelta(hours=6)  # a channel down for a day is still tried fou
 
 ContextBuilder = Callable[[Sequence[ChangeEvent]], AlertContext]
 Recorder = Callable[[Sequence["DeliveryResult"]], None]
+Stopping = Callable[[], bool]
 Sleep = Callable[[float], None]
 Clock = Callable[[], datetime]
 
@@ -142,9 +143,10 @@ def results_for(rows: Iterable[PendingRow], outcome: _Outcome, key: str,
 
 
 def _deliver_channel(channel: AnyChannel, rows: Sequence[PendingRow], build_context: ContextBuilder,
-                     resolve: SecretResolver, sleep: Sleep, now: Clock, record: Recorder) -> list[DeliveryResult]:
-    """Send one channel's pending rows, recording each alert's results at once; a setup failure fails them
-    all, recorded, not raised."""
+                     resolve: SecretResolver, sleep: Sleep, now: Clock, record: Recorder,
+                     stop: Stopping) -> list[DeliveryResult]:
+    """Send one channel's pending rows, recording each alert's results at once, until ``stop()``; a setup
+    failure fails them all, recorded, not raised."""
     try:
         notifier = notifier_for(channel, resolve)
     except ConfigError as exc:
@@ -154,6 +156,8 @@ def _deliver_channel(channel: AnyChannel, rows: Sequence[PendingRow], build_cont
     down: _Outcome | None = None  # once the channel itself fails, the rest wait for the next run untried
     try:
         for batch in batches(channel, rows):
+            if stop():  # the run is ending: the rest get no result, and go back to the outbox untried
+                break
             alert = Alert(channel.name, tuple(row.event for row in batch))
             outcome = down or send_with_retry(notifier, render(alert, build_context(alert.events)), sleep)
             results.extend(_recorded(results_for(batch, outcome, alert.key, now()), record))
@@ -192,10 +196,12 @@ def group(pending: Iterable[PendingRow]) -> dict[str, list[PendingRow]]:
 
 def deliver(pending: Iterable[PendingRow], channels: Iterable[AnyChannel], build_context: ContextBuilder,
             resolve: SecretResolver, *, sleep: Sleep = time.sleep,
-            now: Clock = lambda: datetime.now(UTC), record: Recorder = lambda _: None) -> list[DeliveryResult]:
+            now: Clock = lambda: datetime.now(UTC), record: Recorder = lambda _: None,
+            stop: Stopping = lambda: False) -> list[DeliveryResult]:
     """Send every pending row to its channel and return one result per row; never raises for a channel.
 
-    ``record`` gets each alert's results right after its send, before the next one goes.
+    ``record`` gets each alert's results right after its send, before the next one goes. Once ``stop()``
+    says so, no further alert is sent: the rows not reached have no result.
     """
     by_name: Mapping[str, AnyChannel] = {c.name: c for c in channels}
     results: list[DeliveryResult] = []
@@ -204,7 +210,7 @@ def deliver(pending: Iterable[PendingRow], channels: Iterable[AnyChannel], build
         if channel is None:
             results.extend(_recorded(_unknown_channel(rows, now()), record))
             continue
-        results.extend(_deliver_channel(channel, rows, build_context, resolve, sleep, now, record))
+        results.extend(_deliver_channel(channel, rows, build_context, resolve, sleep, now, record, stop))
     for r in results:
         if not r.ok:
             log.warning("delivery %s not sent: %s", r.id, r.error)

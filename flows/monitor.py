@@ -96,11 +96,11 @@ def run_monitor(runtime: Runtime, *, force: bool = False, hold_digests: bool = F
     jobs = page_jobs(runtime, specs, polls, summary)
     ingest(runtime, fetch_all(jobs, runtime.config, summary), summary)
     record_health(runtime, specs, states, polls, now, summary)
-    summary.stopped_by = stopped_by()
-    if summary.stopped_by is None:  # a stopped run leaves its alerts in the outbox for the next one
-        deliver(runtime, summary, hold_digests)
+    if stopped_by() is None:  # a stopped run leaves its alerts in the outbox for the next one
+        deliver(runtime, summary, hold_digests)  # a stop while it sends ends it after the send in flight
     else:
         summary.alerts_pending = len(runtime.store.pending(due_only=False))
+    summary.stopped_by = stopped_by()
     return summary
 
 

@@ -245,6 +245,10 @@ class Store:
         }
         self._write(lambda s: _update_outbox(s, ids, values))
 
+    def release(self, ids: Sequence[int]) -> None:
+        """Give leased deliveries back untried (a stopped run): pending, and due at once."""
+        self._write(lambda s: _update_outbox(s, ids, {"status": "pending", "next_attempt_at": None}))
+
     def mark_failed(self, ids: Sequence[int], error: str, next_attempt_at: datetime | None) -> None:
         """Record a failed attempt; the deliveries stay pending until `next_attempt_at`."""
         line = " ".join(error.split())[:MAX_ERROR_CHARS]

@@ -12,9 +12,10 @@ from support.faults import alert_keys, cli_env, kill_when, reset_outbox, run_cli
 from support.flows import hook_channel, write_config
 from support.servers import Receiver, receiver
 
+from alerts.secrets import env_secret_resolver
 from core.periods import LooseDate
-from core.types import Document
-from flows.delivery import LEASE
+from core.types import Alert, Document
+from flows.delivery import LEASE, deliver_pending
 from flows.runtime import open_runtime
 
 pytestmark = pytest.mark.timeout(600)
@@ -90,3 +91,19 @@ def test_kill_9_at_every_point_of_a_delivery_loses_nothing_and_repeats_only_the_
             repeats.append(sum(sent.values()) - count)
             assert repeats[-1] <= 1, f"kill at send {point}: {sent.most_common(3)}"
     assert repeats == [1] * count  # exactly the alert in flight at each kill, sent again with its webhook-id
+
+
+def test_a_stop_during_a_delivery_sends_nothing_more_and_gives_the_rest_back(tmp_path: Path) -> None:
+    """SIGTERM in the middle of 20 sends (here the stop event it sets): the send in flight ends, the rest wait."""
+    database = f"sqlite:///{tmp_path / 'cw.db'}"
+    with receiver(SECRET) as hook:
+        env, keys = _setup(tmp_path, database, hook, 20)
+        runtime = open_runtime(Path(env["CLAIMWATCH_CONFIG"]))
+        try:
+            report = deliver_pending(runtime.pipeline, env_secret_resolver(env), stop=lambda: len(hook.received) >= 3)
+            due = runtime.store.pending()  # due now, not leased for ten minutes
+        finally:
+            runtime.close()
+    assert (report.sent, report.failed) == (3, 0) and len(_ids(hook)) == 3
+    assert len(due) == 17 and all(r.status == "pending" and r.next_attempt_at is None for r in due)
+    assert {Alert("hook", (r.event,)).key for r in due} == keys - set(_ids(hook))
