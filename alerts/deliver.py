@@ -1,7 +1,9 @@
 """Delivery: send pending alerts per channel with backoff; one channel's failure never stops another.
 
-The caller (flows/) reads pending rows from the outbox, calls ``deliver`` and records each
-DeliveryResult; a failed row stays pending until ``next_attempt_at``.
+The caller (flows/) reads pending rows from the outbox and calls ``deliver`` with a ``record`` callback,
+called with each alert's results as soon as it is sent (or has failed): a process killed in the middle of
+a batch has recorded every send before the one in flight. A failed row stays pending until
+``next_attempt_at``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ NEXT_RUN_BASE = timedelta(minutes=1)  # wait after the first failed run; doubles
 NEXT_RUN_MAX = timedelta(hours=6)  # a channel down for a day is still tried four times a day
 
 ContextBuilder = Callable[[Sequence[ChangeEvent]], AlertContext]
+Recorder = Callable[[Sequence["DeliveryResult"]], None]
+Stopping = Callable[[], bool]
 Sleep = Callable[[float], None]
 Clock = Callable[[], datetime]
 
@@ -139,24 +143,34 @@ def results_for(rows: Iterable[PendingRow], outcome: _Outcome, key: str,
 
 
 def _deliver_channel(channel: AnyChannel, rows: Sequence[PendingRow], build_context: ContextBuilder,
-                     resolve: SecretResolver, sleep: Sleep, now: Clock) -> list[DeliveryResult]:
-    """Send one channel's pending rows; a setup failure fails them all, recorded, not raised."""
+                     resolve: SecretResolver, sleep: Sleep, now: Clock, record: Recorder,
+                     stop: Stopping) -> list[DeliveryResult]:
+    """Send one channel's pending rows, recording each alert's results at once, until ``stop()``; a setup
+    failure fails them all, recorded, not raised."""
     try:
         notifier = notifier_for(channel, resolve)
     except ConfigError as exc:
         failed = _Outcome(False, 1, _setup_error(channel.name, exc))
-        return results_for(rows, failed, "", now())
+        return _recorded(results_for(rows, failed, "", now()), record)
     results: list[DeliveryResult] = []
     down: _Outcome | None = None  # once the channel itself fails, the rest wait for the next run untried
     try:
         for batch in batches(channel, rows):
+            if stop():  # the run is ending: the rest get no result, and go back to the outbox untried
+                break
             alert = Alert(channel.name, tuple(row.event for row in batch))
             outcome = down or send_with_retry(notifier, render(alert, build_context(alert.events)), sleep)
-            results.extend(results_for(batch, outcome, alert.key, now()))
+            results.extend(_recorded(results_for(batch, outcome, alert.key, now()), record))
             if not outcome.ok and outcome.transient:
                 down = _Outcome(False, 0, outcome.error)
     finally:
         notifier.close()
+    return results
+
+
+def _recorded(results: list[DeliveryResult], record: Recorder) -> list[DeliveryResult]:
+    """Hand results to the recorder before anything else is sent; return them."""
+    record(results)
     return results
 
 
@@ -182,16 +196,21 @@ def group(pending: Iterable[PendingRow]) -> dict[str, list[PendingRow]]:
 
 def deliver(pending: Iterable[PendingRow], channels: Iterable[AnyChannel], build_context: ContextBuilder,
             resolve: SecretResolver, *, sleep: Sleep = time.sleep,
-            now: Clock = lambda: datetime.now(UTC)) -> list[DeliveryResult]:
-    """Send every pending row to its channel and return one result per row; never raises for a channel."""
+            now: Clock = lambda: datetime.now(UTC), record: Recorder = lambda _: None,
+            stop: Stopping = lambda: False) -> list[DeliveryResult]:
+    """Send every pending row to its channel and return one result per row; never raises for a channel.
+
+    ``record`` gets each alert's results right after its send, before the next one goes. Once ``stop()``
+    says so, no further alert is sent: the rows not reached have no result.
+    """
     by_name: Mapping[str, AnyChannel] = {c.name: c for c in channels}
     results: list[DeliveryResult] = []
     for name, rows in group(pending).items():
         channel = by_name.get(name)
         if channel is None:
-            results.extend(_unknown_channel(rows, now()))
+            results.extend(_recorded(_unknown_channel(rows, now()), record))
             continue
-        results.extend(_deliver_channel(channel, rows, build_context, resolve, sleep, now))
+        results.extend(_deliver_channel(channel, rows, build_context, resolve, sleep, now, record, stop))
     for r in results:
         if not r.ok:
             log.warning("delivery %s not sent: %s", r.id, r.error)

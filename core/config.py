@@ -114,8 +114,8 @@ class HttpConfig(_Strict):
     per_host_concurrency: PositiveInt = 2
     politeness_delay: NonNegativeFloat = 1.0  # seconds between requests to one host
     user_agent: str = "claimwatch/0.1 (+https://github.com/claimwatch/claimwatch)"
-    allow_private: bool = False  # loopback and private addresses; tests turn this on
-    allow_networks: tuple[str, ...] = ()  # CIDRs reachable even when private ones are not (a mirror, a test server)
+    allow_private: bool = False  # any address that is not globally reachable (tests, a lab); metadata never
+    allow_networks: tuple[str, ...] = ()  # CIDRs reachable although not global (a mirror, a test server)
     respect_robots: bool = True
 
     @field_validator("allow_networks")
@@ -147,6 +147,12 @@ class Config(_Strict):
     channels: list[Channel] = []
     http: HttpConfig = HttpConfig()
     task_runner: Literal["thread", "dask"] = "thread"
+    # seconds one page may take to extract: a news page takes well under one, a page built to make the
+    # extractor crawl (a 60 KB "sentence" of figures) is stopped here and recorded as that page's error
+    extract_deadline: float = Field(default=60.0, gt=0)
+    # newest items read per feed poll: news feeds list 10-100; a 70,000-item feed would queue 19 hours of
+    # fetches at the default politeness, and its older items are a backfill's business
+    max_items_per_poll: int = Field(default=200, gt=0)
     dask_address: str | None = None
 
     def resolved_data_dir(self, env: Mapping[str, str] | None = None) -> Path:

@@ -167,6 +167,7 @@ class SourceState:
     consecutive_failures: int = 0
     last_error: str | None = None
     next_poll: datetime | None = None
+    warnings: tuple[str, ...] = ()  # what the last poll read with trouble: a malformed feed, items left, pages failed
 
 
 @dataclass(frozen=True)

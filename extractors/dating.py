@@ -9,6 +9,7 @@ only a period that was over at publication; a flow for a period not yet over is 
 from __future__ import annotations
 
 import re
+import threading
 
 from core.periods import LooseDate, Period
 from core.types import MetricKind
@@ -71,16 +72,54 @@ def _clause_owner(mentions: list[Mention], period: PeriodMention, text: str) -> 
     "$50B plan ..., with Jefferies projecting 60% market share by 2026": "by 2026" is the 60%'s, and it does
     not jump over that number (or over a clause boundary) to reach the $50B. A period phrase follows what it
     dates, so a number before it in the clause wins over one after it ("80% of it in 2026 and 60% share").
+    Found once per phrase of a sentence (``_sentence_owners``): callers ask for every number and phrase.
     """
-    best: tuple[bool, int, int] | None = None
-    for index, mention in enumerate(mentions):
-        after = mention.start >= period.end
-        low, high = (period.end, mention.start) if after else (mention.end, period.start)
-        if high < low or CLAUSE_RE.search(_ASIDE_RE.sub("", text[low:high])):
-            continue  # an aside in brackets ("RMB380 billion ($53B) through 2028") is no clause boundary
-        if best is None or (after, high - low) < best[:2]:
-            best = (after, high - low, index)
-    return best[2] if best else None
+    owners = _sentence_owners(mentions, text)
+    span = (period.start, period.end)  # all the search reads of a phrase
+    if span not in owners:
+        owners[span] = _nearest_in_clause(mentions, period, text)
+    return owners[span]
+
+
+def _nearest_in_clause(mentions: list[Mention], period: PeriodMention, text: str) -> int | None:
+    """The nearest number in the period phrase's clause, before it if any, else after it (ties: the first).
+
+    Numbers are tried nearest first and the first in the clause wins, so a long sentence costs one clause
+    test per phrase instead of one per number.
+    """
+    for index in sorted(range(len(mentions)), key=lambda i: (*_reach(mentions[i], period), i)):
+        low, high = _gap(mentions[index], period)
+        if high < low:
+            continue  # the number overlaps the phrase
+        if not CLAUSE_RE.search(_ASIDE_RE.sub("", text[low:high])):
+            return index  # an aside in brackets ("RMB380 billion ($53B) through 2028") is no clause boundary
+    return None
+
+
+def _gap(mention: Mention, period: PeriodMention) -> tuple[int, int]:
+    """The text between a number and a period phrase, as (low, high) offsets."""
+    return (period.end, mention.start) if mention.start >= period.end else (mention.end, period.start)
+
+
+def _reach(mention: Mention, period: PeriodMention) -> tuple[bool, int]:
+    """How far a number is from a period phrase: numbers before it first, then by the gap's length."""
+    low, high = _gap(mention, period)
+    return mention.start >= period.end, high - low
+
+
+def _sentence_owners(mentions: list[Mention], text: str) -> dict[tuple[int, int], int | None]:
+    """Owners found so far for this sentence: kept per thread while the same numbers and text are asked about.
+
+    Identity, not equality: the callers pass the one list of numbers they built for the sentence, unchanged.
+    """
+    cached = getattr(_owners, "sentence", None)
+    if cached is None or cached[0] is not mentions or cached[1] is not text:
+        cached = (mentions, text, {})
+        _owners.sentence = cached
+    return cached[2]
+
+
+_owners = threading.local()  # the sentence being read in this thread, and its phrases' owners
 
 
 def respective(

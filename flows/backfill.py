@@ -20,14 +20,16 @@ from prefect import flow, unmapped
 from prefect.artifacts import create_markdown_artifact
 
 from core.config import Config
-from core.errors import ClaimwatchError, InputError
+from core.errors import ClaimwatchError
 from flows.backfill_inputs import WAYBACK_BASE, Inputs, stream
 from flows.baseline import ensure_baseline
 from flows.delivery import deliver_pending
 from flows.extraction import Extracted
+from flows.failures import error_line
 from flows.pipeline import Pipeline
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
 from flows.runtime import Runtime, open_runtime, secret_resolver
+from flows.stopping import STOP, graceful_stop, stopped_by
 from flows.summary import problems_markdown
 from flows.tasks import PAGE_BATCH, BatchResult, fetch_archive_batch, start_extraction
 from sources.archive import ArchiveItem
@@ -52,6 +54,7 @@ class BackfillSummary:
     errors: list[str] = field(default_factory=list)
     alerts_sent: int = 0
     alerts_failed: int = 0
+    stopped_by: int | None = None  # the signal (SIGTERM, SIGINT) that stopped the backfill before its end
 
 
 @flow(name="backfill", task_runner=thread_runner(), log_prints=False)
@@ -74,7 +77,8 @@ def backfill(
         if not on_wanted_runner(runtime.config):
             params = {**inputs.parameters(), "alerts": alerts, "config_path": config_path}
             return rerun_on(backfill, runtime.config, **params)
-        summary = run_backfill(runtime, inputs, alerts=alerts)
+        with graceful_stop():
+            summary = run_backfill(runtime, inputs, alerts=alerts)
     finally:
         runtime.close()
     create_markdown_artifact(
@@ -96,7 +100,10 @@ def run_backfill(runtime: Runtime, inputs: Inputs, *, alerts: bool = False) -> B
         return summary
     for window in _windows(todo, WINDOW):
         ingest_window(runtime, fetch_window(window, runtime.config, summary), alerts, summary)
-    if alerts:
+        if STOP.is_set():  # what this window read is stored; a rerun resumes with the next
+            break
+    summary.stopped_by = stopped_by()
+    if alerts and summary.stopped_by is None:
         report = deliver_pending(as_digests(runtime.pipeline), secret_resolver())
         summary.alerts_sent, summary.alerts_failed = report.sent, report.failed
         summary.errors += list(report.errors)
@@ -145,7 +152,9 @@ def fetch_window(window: Sequence[ArchiveItem], config: Config, summary: Backfil
     """Fetch and extract one window of items in mapped batches."""
     batches = list(_windows(window, PAGE_BATCH))
     start_extraction(shares_hosts(config))
-    futures = fetch_archive_batch.map(batches, unmapped(config.http), unmapped(shares_hosts(config)))
+    futures = fetch_archive_batch.map(
+        batches, unmapped(config.http), unmapped(shares_hosts(config)), unmapped(config.extract_deadline)
+    )
     results: list[BatchResult] = list(futures.result())
     summary.errors += [e for r in results for e in r.errors]
     return [x for r in results for x in r.extracted]
@@ -168,8 +177,8 @@ def ingest_window(
     for item in capture_order(extracted):
         try:
             result = runtime.pipeline.ingest_claims(item.document, item.claims, alerts=alerts)
-        except InputError as exc:  # a date refused (CHANGES.md); the page is not stored
-            summary.errors.append(str(exc))
+        except Exception as exc:  # one document the store refuses (or a bug) costs that document only
+            summary.errors.append(error_line(item.job.url, exc))
             continue
         summary.pages += 1
         summary.claims += sum(1 for c in result.claims if c.metric is not None)

@@ -9,6 +9,7 @@ load inside the commands that use them, so ``claimwatch --help`` answers at once
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +22,8 @@ from core.periods import LooseDate
 from core.published import PublishedSource
 from core.types import ChangeKind
 from flows.argv import normalised
-from flows.terminal import command_runtime, console
+from flows.stopping import Terminated
+from flows.terminal import command_runtime, complain, console, stopped
 
 if TYPE_CHECKING:
     from core.types import ChangeEvent, Claim, Document
@@ -309,8 +311,7 @@ def ingest(
         report = None if no_alerts else deliver_pending(runtime.pipeline, secret_resolver())
     _print_events(events, as_json, "Changes")
     if report and report.failed:
-        print(f"claimwatch: {report.failed} alert(s) not delivered, kept pending: {'; '.join(report.errors)}",
-              file=sys.stderr)
+        complain(f"{report.failed} alert(s) not delivered, kept pending: {'; '.join(report.errors)}")
 
 
 def _published(text: str | None) -> LooseDate | None:
@@ -429,10 +430,15 @@ def alerts_retry(ctx: typer.Context) -> None:
     """Send every pending alert now, whatever its backoff says; failures stay pending."""
     from flows.delivery import deliver_pending  # noqa: PLC0415
     from flows.runtime import secret_resolver  # noqa: PLC0415
+    from storage import LEASED  # noqa: PLC0415
 
     with command_runtime(ctx) as runtime:
         report = deliver_pending(runtime.pipeline, secret_resolver(), due_only=False)
+        held = [r for r in runtime.store.pending(due_only=False) if r.status == LEASED]
     console.print(f"alerts: {report.sent} sent, {report.failed} failed")
+    if held:  # a running delivery has them; one killed mid-send gives them up when its lease ends
+        until = max(r.next_attempt_at for r in held if r.next_attempt_at)
+        console.print(f"alerts: {len(held)} held by another delivery run until {until:%Y-%m-%d %H:%M:%S} UTC")
     for error in report.errors:
         console.print(f"  {error}", markup=False)
     if report.failed:
@@ -493,9 +499,11 @@ _register_flow_commands()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: project errors become one line on stderr and exit status 1."""
+    """Entry point: project errors become one line on stderr and exit status 1; a stopped run one line too."""
     try:
         app(args=normalised(list(sys.argv[1:] if argv is None else argv), app), prog_name="claimwatch")
     except ClaimwatchError as exc:
-        print(f"claimwatch: {' '.join(str(exc).split())}", file=sys.stderr)
+        complain(str(exc))
         sys.exit(1)
+    except (KeyboardInterrupt, Terminated) as exc:
+        stopped(exc.signum if isinstance(exc, Terminated) else signal.SIGINT)

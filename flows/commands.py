@@ -20,7 +20,9 @@ import typer
 from rich.console import Console
 
 from core.errors import FetchError
-from flows.terminal import command_runtime, config_path, console
+from flows.server_lock import STARTUP_TIMEOUT, serialise_local_runs
+from flows.stopping import signals_end_the_command
+from flows.terminal import command_runtime, config_path, console, err_console, stopped
 
 if TYPE_CHECKING:
     from sources.registry import SourceSpec
@@ -30,9 +32,10 @@ QUIET_PREFECT = {
     "PREFECT_LOGGING_LEVEL": "ERROR",  # flow and task run chatter
     "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",  # the temporary server's start/stop lines
 }
-NO_TELEMETRY = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false"
-}  # a heartbeat to Prefect Inc. is not our business
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # a heartbeat to Prefect Inc. is not our business
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": STARTUP_TIMEOUT,
+}
 BACKFILL_USAGE_EXIT = 2  # like any usage error: nothing to do was said
 BACKFILL_INPUTS = """backfill: nothing to read; give at least one of
   URL...                 Wayback snapshot URLs (https://web.archive.org/web/<timestamp>/<url>) or live URLs
@@ -45,7 +48,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs i
 
 def quiet_prefect(verbose: bool) -> None:
     """Keep Prefect's log lines off the console unless asked for (only before Prefect is imported)."""
-    for key, value in (NO_TELEMETRY if verbose else {**QUIET_PREFECT, **NO_TELEMETRY}).items():
+    for key, value in (PREFECT_DEFAULTS if verbose else {**QUIET_PREFECT, **PREFECT_DEFAULTS}).items():
         os.environ.setdefault(key, value)
 
 
@@ -69,7 +72,7 @@ def run(
     from flows.baseline import ensure_baseline  # noqa: PLC0415
     from flows.polling import due_sources  # noqa: PLC0415
 
-    with command_runtime(ctx) as runtime:
+    with signals_end_the_command(), command_runtime(ctx) as runtime:
         seeded = ensure_baseline(runtime.pipeline)
         if seeded:
             console.print(f"baseline: seeded from {seeded} documents")
@@ -80,9 +83,13 @@ def run(
     _use_running_server()
     from flows.monitor import monitor  # noqa: PLC0415 - Prefect loads only for flow commands
 
-    with progress(console, "monitor: polling sources"):
+    with signals_end_the_command():
+        serialise_local_runs(err_console.print)
+    with signals_end_the_command(), progress(console, "monitor: polling sources"):
         summary = monitor(config_path=config_path(ctx), force=every)
     print_run(console, summary)
+    if summary.stopped_by is not None:
+        stopped(summary.stopped_by)
 
 
 def _nothing_due(runtime: Any) -> None:
@@ -135,11 +142,15 @@ def backfill(
     _use_running_server()
     from flows.backfill import backfill as backfill_flow  # noqa: PLC0415
 
-    with progress(console, "backfill: reading archived pages"):
+    with signals_end_the_command():
+        serialise_local_runs(err_console.print)
+    with signals_end_the_command(), progress(console, "backfill: reading archived pages"):
         summary = backfill_flow(**inputs.parameters(), alerts=alerts, config_path=config_path(ctx))
     if summary.fatal:
         raise FetchError(summary.fatal)
     print_backfill(console, summary)
+    if summary.stopped_by is not None:
+        stopped(summary.stopped_by)
 
 
 def serve(
@@ -171,6 +182,9 @@ def sources(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     rows = [health_row(specs.get(info.id), info, now) for info in infos]
     rows += [(s.name, s.kind, "never polled", "", "due", "") for s in specs.values() if s.name not in known]
     print_table(console, "Sources", ["source", "kind", "last success", "failures", "next poll", "status"], rows)
+    for info in infos:  # each warning of the last poll, one line each
+        for warning in info.state.warnings:
+            console.print(f"  {info.id}: {_one_line(warning)}", soft_wrap=True)
 
 
 COMMANDS = (run, backfill, serve, sources)
@@ -195,13 +209,15 @@ def print_backfill(console: Console, summary: Any) -> None:
 
 
 def health_status(spec: SourceSpec | None, info: SourceInfo, now: datetime) -> str:
-    """ "ok", "failing: <error>", "SILENT (…)", or "not in the sources file"."""
+    """ "ok", "ok, N warnings", "failing: <error>", "SILENT (…)", or "not in the sources file"."""
     from sources.health import is_silent  # noqa: PLC0415
 
     state = info.state
     if spec is None:
         return "not in the sources file"
     status = f"failing: {state.last_error}" if state.consecutive_failures else "ok"
+    if state.warnings and not state.consecutive_failures:
+        status = f"ok, {len(state.warnings)} warning{'s' if len(state.warnings) > 1 else ''} (listed below)"
     return f"SILENT ({status})" if is_silent(state, spec, now) else status
 
 
@@ -218,14 +234,15 @@ def health_json(spec: SourceSpec | None, info: SourceInfo, now: datetime) -> dic
     return {"source": info.id, "kind": info.kind, "url": info.url,
             "last_success": _iso(state.last_success), "last_attempt": _iso(state.last_attempt),
             "consecutive_failures": state.consecutive_failures, "last_error": state.last_error,
-            "next_poll": _iso(state.next_poll), "status": health_status(spec, info, now)}
+            "next_poll": _iso(state.next_poll), "status": health_status(spec, info, now),
+            "warnings": list(state.warnings)}
 
 
 def never_polled_json(spec: SourceSpec) -> dict[str, Any]:
     """A configured source that has never been polled, as ``sources --json`` shows it."""
     return {"source": spec.name, "kind": spec.kind, "url": spec.url, "last_success": None,
             "last_attempt": None, "consecutive_failures": 0, "last_error": None, "next_poll": None,
-            "status": "never polled"}
+            "status": "never polled", "warnings": []}
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -251,6 +268,8 @@ def print_run(console: Console, summary: Any) -> None:
     )
     for name, url, error in s.unreachable:
         console.print(f"  unreachable: {name} ({url}): {_one_line(error)}", markup=False, soft_wrap=True)
+    for warning in s.warnings:
+        console.print(f"  warning: {_one_line(warning)}", soft_wrap=True)
     for name in [n for n in s.silent if n not in {u[0] for u in s.unreachable}]:
         console.print(f"  silent: {name} has given nothing for longer than usual", markup=False)
     for error in s.page_errors:  # each names its URL and cause (sources/, flows/tasks.py and flows/extraction.py word them)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -11,6 +11,7 @@ from alerts.deliver import DeliveryResult, deliver
 from alerts.secrets import SecretResolver
 from core.types import ChangeEvent, Claim
 from flows.pipeline import Pipeline
+from flows.stopping import STOP
 from storage import PendingDelivery, Store
 
 HISTORY_IN_ALERT = 5  # recent values shown in an alert body: enough to see a trend, short enough to read
@@ -57,13 +58,17 @@ def recent(claims: Sequence[Claim]) -> list[Claim]:
 
 
 def deliver_pending(pipeline: Pipeline, resolve: SecretResolver, *, channels: Collection[str] | None = None,
-                    due_only: bool = True) -> DeliveryReport:
-    """Send the due (or all) rows of ``channels`` (default: every channel), recording each result."""
+                    due_only: bool = True, stop: Callable[[], bool] = STOP.is_set) -> DeliveryReport:
+    """Send the due (or all) rows of ``channels`` (default: every channel), recording each result; when the
+    run is stopping, what is not sent yet goes back to the outbox, due at once."""
     rows = _take(pipeline, channels, due_only)
     if not rows:
         return DeliveryReport(0, 0, ())
-    results = deliver(rows, pipeline.config.channels, lambda events: alert_context(pipeline, events), resolve)
-    _record(pipeline, results)
+    results = deliver(rows, pipeline.config.channels, lambda events: alert_context(pipeline, events), resolve,
+                      record=lambda done: _record(pipeline, done), stop=stop)
+    untried = {r.id for r in rows} - {r.id for r in results}
+    if untried:
+        pipeline.store.release(sorted(untried))
     failed = [r for r in results if not r.ok]
     return DeliveryReport(len(results) - len(failed), len(failed), tuple(dict.fromkeys(r.error or "" for r in failed)))
 
@@ -76,7 +81,9 @@ def _take(pipeline: Pipeline, channels: Collection[str] | None, due_only: bool) 
 
 def _record(pipeline: Pipeline, results: Sequence[DeliveryResult]) -> None:
     """Mark sent rows sent and failed rows failed, with their next attempt."""
-    pipeline.store.mark_sent([r.id for r in results if r.ok])
+    sent = [r.id for r in results if r.ok]
+    if sent:
+        pipeline.store.mark_sent(sent)
     for result in results:
         if not result.ok:
             pipeline.store.mark_failed([result.id], result.error or "failed", result.next_attempt_at)

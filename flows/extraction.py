@@ -11,12 +11,16 @@ import atexit
 import dataclasses
 import multiprocessing
 import os
+import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+import weakref
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
+from types import FrameType
 
 from core.errors import ExtractionError
 from core.periods import LooseDate
@@ -25,6 +29,7 @@ from core.types import Claim, Document
 from extractors.catalog import load_catalog
 from extractors.claims import extract_claims
 from extractors.text import document_from_html
+from flows.stopping import STOP
 from sources.relevance import is_relevant
 
 # Extraction is CPU-bound Python: more threads extracting at once than there are cores only fight over the
@@ -41,9 +46,19 @@ POOL_START_METHOD = "spawn"
 # A worker whose flow process was killed (SIGKILL skips atexit) would wait for work forever, holding the
 # killed process's stdout/stderr open; it checks this often whether its parent is gone, and exits.
 ORPHAN_CHECK_SECONDS = 0.5
+# How long a page may take to extract (core.config.Config.extract_deadline) is enforced twice: in the worker
+# an alarm ends the page and the worker goes on; a worker stuck where the alarm cannot reach it (C code) is
+# killed when this much longer has passed, and a fresh pool replaces its pool.
+KILL_GRACE = 5.0  # seconds
+STOP_CHECK = 0.5  # seconds: a thread waiting for a page wakes this often to see whether the run is stopping
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_killed: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()  # pools killed for a page past its deadline
+
+
+class _Overrun(BaseException):
+    """Internal: the worker's alarm rang. A BaseException, so that no library's ``except Exception`` eats it."""
 
 
 @dataclass(frozen=True)
@@ -94,17 +109,80 @@ def _document(body: bytes, job: PageJob, fetched_at: datetime | None) -> Documen
     return dataclasses.replace(dated, source=job.canonical)
 
 
-def extract(body: bytes, job: PageJob, fetched_at: datetime | None, processes: int = 0) -> Extracted:
-    """``extract_body`` on the extraction pool when ``processes`` > 0, else in this thread."""
-    if processes <= 0:
-        with EXTRACT_SLOTS:
+def extract(body: bytes, job: PageJob, fetched_at: datetime | None, processes: int = 0,
+            deadline: float | None = None) -> Extracted:
+    """``extract_body`` on the extraction pool when ``processes`` > 0, within ``deadline`` seconds; else here."""
+    with EXTRACT_SLOTS:  # on the pool too: a page's deadline counts from when a worker is free to take it
+        if processes <= 0:
             return extract_body(body, job, fetched_at)
-    pool = extraction_pool(processes)
+        return _on_pool(processes, deadline, body, job, fetched_at)
+
+
+def _on_pool(processes: int, deadline: float | None, body: bytes, job: PageJob,
+             fetched_at: datetime | None) -> Extracted:
+    """Run one page on the pool; a pool killed for another page's deadline gets this page once more."""
+    for _ in range(2):
+        pool = extraction_pool(processes)
+        try:
+            future = pool.submit(extract_within, deadline, body, job, fetched_at)
+            return _result(future, None if deadline is None else deadline + KILL_GRACE, job)
+        except FutureTimeout:
+            _kill_pool(pool)
+            raise _overrun_error(job, deadline) from None
+        except _Overrun:  # the alarm rang just as the page was done
+            raise _overrun_error(job, deadline) from None
+        except BrokenProcessPool:
+            _drop_pool(pool)
+            if pool not in _killed:
+                break
+    raise ExtractionError(f"{job.url}: extraction worker died")
+
+
+def _result(future: Future[Extracted], limit: float | None, job: PageJob) -> Extracted:
+    """The page's result within ``limit`` seconds (FutureTimeout after); an error at once when stopping."""
+    ends = None if limit is None else time.monotonic() + limit
+    while True:
+        wait = STOP_CHECK if ends is None else min(STOP_CHECK, ends - time.monotonic())
+        try:
+            return future.result(timeout=max(wait, 0))
+        except FutureTimeout:
+            if STOP.is_set():
+                raise ExtractionError(f"{job.url}: stopped, the run is ending") from None
+            if ends is not None and time.monotonic() >= ends:
+                raise
+
+
+def extract_within(deadline: float | None, body: bytes, job: PageJob, fetched_at: datetime | None) -> Extracted:
+    """``extract_body`` in a worker process, ended by an alarm after ``deadline`` seconds."""
+    if deadline is None:
+        return extract_body(body, job, fetched_at)
+    previous = signal.signal(signal.SIGALRM, _ring)
+    signal.setitimer(signal.ITIMER_REAL, deadline)
     try:
-        return pool.submit(extract_body, body, job, fetched_at).result()
-    except BrokenProcessPool:
-        _drop_pool(pool)
-        raise ExtractionError(f"{job.url}: extraction worker died") from None
+        return extract_body(body, job, fetched_at)
+    except _Overrun:
+        raise _overrun_error(job, deadline) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _ring(signum: int, frame: FrameType | None) -> None:
+    """The worker's alarm handler: stop the page being extracted."""
+    raise _Overrun()
+
+
+def _overrun_error(job: PageJob, deadline: float | None) -> ExtractionError:
+    """The one error line of a page that took too long to extract."""
+    return ExtractionError(f"{job.url}: extraction took longer than {deadline:g} s (page deadline)")
+
+
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    """Kill a pool's workers (one is stuck past its deadline) so that a fresh pool replaces it."""
+    _killed.add(pool)
+    for process in list(pool._processes.values()):  # no public API reaches a pool's processes before 3.14
+        process.kill()
+    _drop_pool(pool)
 
 
 def extraction_pool(processes: int) -> ProcessPoolExecutor:
@@ -161,9 +239,12 @@ def pool_started() -> bool:
 
 @atexit.register
 def shutdown_pool() -> None:
-    """Stop the extraction workers (at interpreter exit, or when a caller is done)."""
+    """Stop the extraction workers (at interpreter exit, or when a caller is done); killed when stopping."""
     global _pool
     with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool = _pool
+    if pool is not None and STOP.is_set():
+        _kill_pool(pool)  # a page in a worker may have most of its deadline left: the run must end now
+    elif pool is not None:
+        _drop_pool(pool)
+        pool.shutdown(wait=True)

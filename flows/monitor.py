@@ -14,6 +14,7 @@ crash before that polls the feed in full again instead of getting a 304 and losi
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -22,15 +23,16 @@ from prefect import flow, get_run_logger, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from core.config import Config
-from core.errors import InputError
 from core.periods import LooseDate
 from core.types import ChangeEvent, SourceState
 from flows.baseline import ensure_baseline
 from flows.delivery import DeliveryReport, deliver_pending
 from flows.extraction import Extracted, PageJob
+from flows.failures import error_line
 from flows.polling import due_sources
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
 from flows.runtime import Runtime, open_runtime, secret_resolver
+from flows.stopping import STOP, graceful_stop, stopped_by
 from flows.summary import changes_table, events_markdown, problems_markdown
 from flows.tasks import BatchResult, PollResult, batched, fetch_page_batch, poll_source, start_extraction
 from sources.feeds import FeedEntry, dedupe_entries
@@ -53,6 +55,7 @@ class MonitorSummary:
     irrelevant: int = 0
     pages_fetched: int = 0
     page_errors: list[str] = field(default_factory=list)
+    source_page_errors: dict[str, list[str]] = field(default_factory=dict)  # page errors by the source listing them
     articles: int = 0
     claims: int = 0
     events: list[ChangeEvent] = field(default_factory=list)
@@ -60,6 +63,7 @@ class MonitorSummary:
     alerts_failed: int = 0
     alerts_pending: int = 0
     delivery_errors: list[str] = field(default_factory=list)
+    stopped_by: int | None = None  # the signal (SIGTERM, SIGINT) that stopped the run before its end
 
 
 @flow(name="monitor", task_runner=thread_runner(), log_prints=False)
@@ -73,7 +77,8 @@ def monitor(
             return rerun_on(
                 monitor, runtime.config, config_path=config_path, force=force, hold_digests=hold_digests
             )
-        summary = run_monitor(runtime, force=force, hold_digests=hold_digests)
+        with graceful_stop():
+            summary = run_monitor(runtime, force=force, hold_digests=hold_digests)
     finally:
         runtime.close()
     log_problems(summary)
@@ -91,7 +96,11 @@ def run_monitor(runtime: Runtime, *, force: bool = False, hold_digests: bool = F
     jobs = page_jobs(runtime, specs, polls, summary)
     ingest(runtime, fetch_all(jobs, runtime.config, summary), summary)
     record_health(runtime, specs, states, polls, now, summary)
-    deliver(runtime, summary, hold_digests)
+    if stopped_by() is None:  # a stopped run leaves its alerts in the outbox for the next one
+        deliver(runtime, summary, hold_digests)  # a stop while it sends ends it after the send in flight
+    else:
+        summary.alerts_pending = len(runtime.store.pending(due_only=False))
+    summary.stopped_by = stopped_by()
     return summary
 
 
@@ -100,7 +109,11 @@ def poll_all(specs: Sequence[SourceSpec], states: dict[str, SourceState], config
     if not specs:
         return []
     futures = poll_source.map(
-        list(specs), [states[s.name] for s in specs], unmapped(config.http), unmapped(shares_hosts(config))
+        list(specs),
+        [states[s.name] for s in specs],
+        unmapped(config.http),
+        unmapped(shares_hosts(config)),
+        unmapped(config.max_items_per_poll),
     )
     return list(futures.result())
 
@@ -138,11 +151,16 @@ def fetch_all(jobs: Sequence[PageJob], config: Config, summary: MonitorSummary) 
     if not jobs:
         return []
     start_extraction(shares_hosts(config))
-    futures = fetch_page_batch.map(batched(jobs), unmapped(config.http), unmapped(shares_hosts(config)))
+    futures = fetch_page_batch.map(
+        batched(jobs), unmapped(config.http), unmapped(shares_hosts(config)), unmapped(config.extract_deadline)
+    )
     results: list[BatchResult] = list(futures.result())
     summary.pages_fetched = len(jobs) - sum(len(r.errors) for r in results)
     summary.irrelevant += sum(r.irrelevant for r in results)
     summary.page_errors += [e for r in results for e in r.errors]
+    for result in results:
+        for source, errors in result.by_source.items():
+            summary.source_page_errors.setdefault(source, []).extend(errors)
     return [x for r in results for x in r.extracted]
 
 
@@ -165,8 +183,8 @@ def ingest(runtime: Runtime, extracted: Iterable[Extracted], summary: MonitorSum
             result = runtime.pipeline.ingest_claims(
                 item.document, item.claims, alerts=True, source_id=item.job.source
             )
-        except InputError as exc:  # a date refused (CHANGES.md); the page is not stored
-            summary.page_errors.append(str(exc))
+        except Exception as exc:  # one document the store refuses (or a bug) costs that document only
+            summary.page_errors.append(error_line(item.job.url, exc))
             continue
         if result.new_article:  # a concurrent run may have stored it first: then it adds nothing here
             summary.articles += 1
@@ -182,20 +200,35 @@ def record_health(
     now: datetime,
     summary: MonitorSummary,
 ) -> None:
-    """Save each polled source's state: validators and success, or its error and back-off."""
-    by_name = {s.name: s for s in specs}
+    """Save each polled source's state: validators and success, or its error and back-off.
+
+    In a stopped run a failed poll is not counted (the stop may be its cause), and the new validators are
+    not saved (some of the feed's pages may not have been read): the next run polls the feed in full.
+    """
+    by_name, stopped = {s.name: s for s in specs}, STOP.is_set()
     for result in polls:
+        if stopped and result.error is not None:
+            continue
         spec = by_name[result.source]
         state = record_poll(
             states[spec.name],
             spec,
             now,
             error=result.error,
-            etag=result.etag,
-            last_modified=result.last_modified,
+            etag=None if stopped else result.etag,
+            last_modified=None if stopped else result.last_modified,
+            warnings=source_warnings(states[spec.name], result, summary.source_page_errors.get(spec.name, [])),
         )
         runtime.store.save_source_state(spec.name, state)
         _count_poll(summary, spec, result, is_silent(state, spec, now))
+
+
+def source_warnings(before: SourceState, result: PollResult, page_errors: Sequence[str]) -> list[str]:
+    """What a source's poll read with trouble: the feed's own warnings, then one line per failed page; an
+    unchanged feed (304) keeps the warnings of the poll that read it."""
+    if result.not_modified:
+        return list(before.warnings)
+    return [*result.warnings, *(f"page failed: {e}" for e in page_errors)]
 
 
 def _count_poll(summary: MonitorSummary, spec: SourceSpec, result: PollResult, silent: bool) -> None:
@@ -212,7 +245,10 @@ def _count_poll(summary: MonitorSummary, spec: SourceSpec, result: PollResult, s
 def deliver(runtime: Runtime, summary: MonitorSummary, hold_digests: bool) -> None:
     """Send what the outbox holds; with ``hold_digests`` digest channels wait for the digest flow."""
     channels = [c.name for c in runtime.config.channels if c.mode == "each"] if hold_digests else None
-    report = deliver_pending(runtime.pipeline, secret_resolver(), channels=channels)
+    try:
+        report = deliver_pending(runtime.pipeline, secret_resolver(), channels=channels)
+    except Exception as exc:  # what was stored stays stored; the outbox keeps what was not sent
+        report = DeliveryReport(0, 0, (error_line("delivery", exc),))
     _count_delivery(summary, report, len(runtime.store.pending(due_only=False)))
 
 
@@ -229,6 +265,8 @@ def log_problems(summary: MonitorSummary) -> None:
         logger.warning("source %s (%s) unreachable: %s", name, url, error)
     for name in summary.silent:
         logger.warning("source %s has given nothing for longer than %s intervals", name, SILENCE_FACTOR)
+    for warning in summary.warnings:
+        logger.warning("%s", warning)
     for error in summary.page_errors + summary.delivery_errors:
         logger.warning("%s", error)
 
@@ -256,9 +294,12 @@ def summary_markdown(summary: MonitorSummary) -> str:
         f"- articles stored: {s.articles}; tracked claims: {s.claims}; changes: {len(s.events)}",
         f"- alerts sent: {s.alerts_sent}; failed: {s.alerts_failed}; pending: {s.alerts_pending}",
     ]
+    if s.stopped_by is not None:
+        lines.append(f"- stopped by {signal.Signals(s.stopped_by).name} before its end; alerts left for the next run")
     lines += events_markdown(s.events)
     lines += problems_markdown("Unreachable sources", [f"{n} ({u}): {e}" for n, u, e in s.unreachable])
     lines += problems_markdown("Silent sources", s.silent)
+    lines += problems_markdown("Feed warnings", s.warnings)
     lines += problems_markdown("Page errors", s.page_errors)
     lines += problems_markdown("Delivery errors", s.delivery_errors)
     return "\n".join(lines) + "\n"

@@ -1,4 +1,8 @@
-"""Turning domain objects into JSON for programs and rich tables for people."""
+"""Turning domain objects into JSON for programs and rich tables for people.
+
+Tables hold ``Text`` cells (never markup) made printable, and JSON escapes every control character
+(see flows/printable.py).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from core.types import ChangeEvent, ChangeKind, Claim
+from flows.printable import CONTROL, printable
 
 if TYPE_CHECKING:  # storage loads SQLAlchemy, extractors their rules: not for commands that print only
     from extractors.explain import Decision
@@ -56,8 +62,9 @@ def decision_json(decision: Decision) -> dict[str, Any]:
 
 
 def dump_json(rows: Iterable[dict[str, Any]]) -> str:
-    """A JSON array, one object per row, readable by people too."""
-    return json.dumps(list(rows), ensure_ascii=False, indent=2)
+    """A JSON array, one object per row, readable by people too; control characters escaped."""
+    text = json.dumps(list(rows), ensure_ascii=False, indent=2)
+    return CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)  # JSON escapes C0 itself; C1 and bidi here
 
 
 def print_table(console: Console, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -66,11 +73,11 @@ def print_table(console: Console, title: str, columns: Sequence[str], rows: Iter
     if not rows:
         console.print(f"{title}: none")
         return
-    table = Table(title=title, show_lines=False)
+    table = Table(title=Text(printable(title)), show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
+        table.add_row(*(Text("" if cell is None else printable(cell)) for cell in row))
     console.print(table)
 
 

@@ -18,12 +18,14 @@ from pathlib import Path
 from prefect import task
 
 from core.config import HttpConfig
-from core.errors import ClaimwatchError, InputError
+from core.errors import InputError
 from core.types import SourceState
 from flows.extraction import EXTRACT_PROCESSES, Extracted, PageJob, extract, start_workers
+from flows.failures import error_line
 from flows.politeness import GlobalHostLimiter
+from flows.stopping import STOP
 from sources.archive import ArchiveItem, fetch_memento
-from sources.feeds import FeedEntry, fetch_feed
+from sources.feeds import FeedEntry, fetch_feed, newest
 from sources.http import HttpClient
 from sources.links import canonical_url
 from sources.pages import fetch_page, listing_links
@@ -55,6 +57,7 @@ class BatchResult:
     extracted: list[Extracted] = field(default_factory=list)
     irrelevant: int = 0
     errors: list[str] = field(default_factory=list)
+    by_source: dict[str, list[str]] = field(default_factory=dict)  # the errors of pages a polled source listed
 
 
 def http_client(config: HttpConfig, shared_hosts: bool = False) -> HttpClient:
@@ -66,15 +69,26 @@ def http_client(config: HttpConfig, shared_hosts: bool = False) -> HttpClient:
 @lru_cache(maxsize=4)
 def _client(config: HttpConfig, shared_hosts: bool) -> HttpClient:
     """A new client (see http_client)."""
-    return HttpClient(config, limiter=GlobalHostLimiter(config) if shared_hosts else None)
+    return HttpClient(config, limiter=GlobalHostLimiter(config) if shared_hosts else None, stop=STOP)
 
 
-def poll(spec: SourceSpec, state: SourceState, http: HttpConfig, shared_hosts: bool = False) -> PollResult:
-    """Poll one source by its kind; network trouble comes back as ``error``."""
+def poll(spec: SourceSpec, state: SourceState, http: HttpConfig, shared_hosts: bool = False,
+         max_items: int | None = None) -> PollResult:
+    """Poll one source by its kind, keeping its ``max_items`` newest entries; any failure comes back as
+    ``error`` (see flows.failures)."""
     try:
-        return POLLERS[spec.kind](http_client(http, shared_hosts), spec, state)
-    except ClaimwatchError as exc:
-        return PollResult(spec.name, error=str(exc))
+        result = POLLERS[spec.kind](http_client(http, shared_hosts), spec, state)
+    except Exception as exc:  # one source's failure, whatever it is, must not end the run for the others
+        return PollResult(spec.name, error=error_line(spec.url, exc))
+    return result if max_items is None else capped(result, spec, max_items)
+
+
+def capped(result: PollResult, spec: SourceSpec, limit: int) -> PollResult:
+    """The poll with its ``limit`` newest entries, and a warning naming how many were left."""
+    if len(result.entries) <= limit:
+        return result
+    warning = f"{spec.url}: {len(result.entries)} items, the newest {limit} read (max_items_per_poll)"
+    return dataclasses.replace(result, entries=newest(result.entries, limit), warnings=[*result.warnings, warning])
 
 
 def _poll_feed(client: HttpClient, spec: SourceSpec, state: SourceState) -> PollResult:
@@ -103,10 +117,10 @@ POLLERS = {"feed": _poll_feed, "page": _poll_page}  # kinds polled on a schedule
 poll_source = task(poll, name="poll-source", retries=0, log_prints=False)
 
 
-def read_page(client: HttpClient, job: PageJob, processes: int = 0) -> Extracted:
+def read_page(client: HttpClient, job: PageJob, processes: int = 0, deadline: float | None = None) -> Extracted:
     """Fetch one live page (in this thread) and extract it (on ``processes`` workers, 0: here)."""
     page = fetch_page(client, job.url)
-    return extract(page.body, job, page.fetched_at, processes=processes)
+    return extract(page.body, job, page.fetched_at, processes=processes, deadline=deadline)
 
 
 def pool_size(shared_hosts: bool) -> int:
@@ -119,14 +133,16 @@ def start_extraction(shared_hosts: bool) -> None:
     start_workers(pool_size(shared_hosts))
 
 
-def fetch_pages(jobs: Sequence[PageJob], http: HttpConfig, shared_hosts: bool = False) -> BatchResult:
-    """Fetch and extract a batch of live pages; each failure is one error line."""
+def fetch_pages(jobs: Sequence[PageJob], http: HttpConfig, shared_hosts: bool = False,
+                deadline: float | None = None) -> BatchResult:
+    """Fetch and extract a batch of live pages (each within ``deadline`` s); each failure is one error line."""
     client, result, processes = http_client(http, shared_hosts), BatchResult(), pool_size(shared_hosts)
     for job in jobs:
         try:
-            found = read_page(client, job, processes)
-        except ClaimwatchError as exc:
-            result.errors.append(f"{job.url}: {exc}" if job.url not in str(exc) else str(exc))
+            found = read_page(client, job, processes, deadline)
+        except Exception as exc:  # one page's failure must not cost its batch-mates (flows.failures)
+            result.errors.append(error_line(job.url, exc))
+            result.by_source.setdefault(job.source or "", []).append(result.errors[-1])
             continue
         if found.relevant:
             result.extracted.append(found)
@@ -140,14 +156,15 @@ fetch_page_batch = task(
 )
 
 
-def read_archived(client: HttpClient, item: ArchiveItem, processes: int = 0) -> Extracted:
+def read_archived(client: HttpClient, item: ArchiveItem, processes: int = 0,
+                  deadline: float | None = None) -> Extracted:
     """Fetch (or read from disk) one archived page and extract it, named by its original URL."""
     if item.path is not None:
         body, when, url = _read_saved(item.path), item.capture_time, item.original_url
     else:
         memento = fetch_memento(client, item)
         body, when, url = memento.page.body, memento.capture_time, memento.original_url
-    found = extract(body, PageJob(url, canonical_url(url)), when, processes=processes)
+    found = extract(body, PageJob(url, canonical_url(url)), when, processes=processes, deadline=deadline)
     return dataclasses.replace(found, order=when or item.capture_time)
 
 
@@ -159,14 +176,15 @@ def _read_saved(path: Path) -> bytes:
         raise InputError(f"{path}: cannot read saved page ({exc.strerror})") from None
 
 
-def fetch_archived(items: Sequence[ArchiveItem], http: HttpConfig, shared_hosts: bool = False) -> BatchResult:
-    """Fetch and extract a batch of archived pages; each failure is one error line."""
+def fetch_archived(items: Sequence[ArchiveItem], http: HttpConfig, shared_hosts: bool = False,
+                   deadline: float | None = None) -> BatchResult:
+    """Fetch and extract a batch of archived pages (each within ``deadline`` s); each failure is one error line."""
     client, result, processes = http_client(http, shared_hosts), BatchResult(), pool_size(shared_hosts)
     for item in items:
         try:
-            result.extracted.append(read_archived(client, item, processes))
-        except ClaimwatchError as exc:
-            result.errors.append(f"{item.fetch_url or item.path or item.original_url}: {exc}")
+            result.extracted.append(read_archived(client, item, processes, deadline))
+        except Exception as exc:  # one item's failure must not cost its batch-mates (flows.failures)
+            result.errors.append(error_line(str(item.fetch_url or item.path or item.original_url), exc))
     return result
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from rich.console import Console
+
+from flows.printable import SafeConsole, printable
+from flows.stopping import EXIT_STATUS
 
 if TYPE_CHECKING:
     from flows.runtime import Runtime
 
-console = Console(soft_wrap=True)  # messages stay one line each, for people and for grep
+console = SafeConsole(soft_wrap=True)  # messages stay one line each, for people and for grep
+err_console = SafeConsole(soft_wrap=True, stderr=True)  # what is not the command's output: waits, notes
 
 
 def config_path(ctx: typer.Context) -> str | None:
@@ -30,3 +35,14 @@ def command_runtime(ctx: typer.Context) -> Iterator[Runtime]:
         yield runtime
     finally:
         runtime.close()
+
+
+def complain(message: str) -> None:
+    """One line on stderr, prefixed with the program's name: whitespace collapsed, no control characters."""
+    print(f"claimwatch: {' '.join(printable(message).split())}", file=sys.stderr)
+
+
+def stopped(signum: int) -> NoReturn:
+    """Leave after a SIGTERM or Ctrl-C: one line on stderr and the status a shell gives that signal."""
+    complain(f"stopped by {signal.Signals(signum).name}; what was stored and sent is kept")
+    sys.exit(EXIT_STATUS[signum])

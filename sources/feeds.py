@@ -10,12 +10,12 @@ import calendar
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import struct_time
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
@@ -26,6 +26,7 @@ from sources.links import canonical_url
 JSON_FEED_TYPES = frozenset({"application/feed+json", "application/json"})
 JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/1", "https://jsonfeed.org/version/1.1")
 FEED_MAX_BYTES = 5 * 1024 * 1024  # the largest real feeds are a few hundred KB; a 5 MB "feed" is a mistake
+EPOCH = datetime.min.replace(tzinfo=UTC)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
@@ -137,7 +138,11 @@ def _web_url(base_url: str, link: object) -> str | None:
     """``link`` made absolute when it is an http(s) URL, else None (urn:uuid:…, mailto:…)."""
     if not isinstance(link, str) or not link.strip():
         return None
-    url = urljoin(base_url, link.strip())
+    try:
+        url = urljoin(base_url, link.strip())
+        urlsplit(url).port  # "http://[::1/x", "http://h:99999/": no address to fetch
+    except ValueError:
+        return None
     return url if url.startswith(("http://", "https://")) else None
 
 
@@ -160,6 +165,8 @@ def parse_json_feed(body: bytes, *, base_url: str = "") -> FeedResult:
         data = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return FeedResult(warnings=[f"{where}: malformed JSON feed ({exc})"])
+    except RecursionError:  # arrays in arrays, thousands deep: no feed, an attack on the parser
+        return FeedResult(warnings=[f"{where}: malformed JSON feed (nested too deeply)"])
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         return FeedResult(warnings=[f"{where}: JSON without an items list is not a JSON Feed"])
     warnings = [] if str(data.get("version", "")).rstrip("/") in JSON_FEED_VERSIONS else [
@@ -193,9 +200,9 @@ def _iso_datetime(value: object) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):  # 9999-12-31T23:59:59-23:59 is past datetime.max in UTC
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # -- shared ---------------------------------------------------------------------------------
@@ -208,6 +215,14 @@ def _entry(url: str, guid: str, title: str, summary: str, published: datetime | 
 def plain_text(markup: str) -> str:
     """Tags dropped, entities decoded, whitespace collapsed (for titles and summaries)."""
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup or ""))).strip()
+
+
+def newest(entries: Sequence[FeedEntry], limit: int) -> list[FeedEntry]:
+    """The ``limit`` newest entries: dated ones newest first, then undated ones in the feed's order."""
+    if len(entries) <= limit:
+        return list(entries)
+    dated = sorted((e for e in entries if e.published), key=lambda e: e.published or EPOCH, reverse=True)
+    return [*dated, *(e for e in entries if not e.published)][:limit]
 
 
 def dedupe_entries(entries: Iterable[FeedEntry]) -> list[FeedEntry]:

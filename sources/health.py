@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -24,10 +25,12 @@ def next_poll(state: SourceState, spec: SourceSpec, now: datetime, ok: bool) -> 
 
 
 def record_poll(state: SourceState, spec: SourceSpec, now: datetime, *, error: str | None = None,
-                etag: str | None = None, last_modified: str | None = None) -> SourceState:
-    """The state after one poll: success (``error`` None) resets the failure count and keeps validators."""
+                etag: str | None = None, last_modified: str | None = None,
+                warnings: Sequence[str] = ()) -> SourceState:
+    """The state after one poll: success (``error`` None) resets the failure count and keeps validators;
+    the poll's warnings replace the last ones."""
     ok = error is None
-    after = replace(state, last_attempt=now, next_poll=next_poll(state, spec, now, ok))
+    after = replace(state, last_attempt=now, next_poll=next_poll(state, spec, now, ok), warnings=tuple(warnings))
     if not ok:
         return replace(after, consecutive_failures=state.consecutive_failures + 1, last_error=error)
     return replace(after, last_success=now, consecutive_failures=0, last_error=None,

@@ -9,6 +9,10 @@
 Redirects are followed here, one hop at a time, so every hop passes the guard and robots.txt.
 Addresses are vetted inside the connection backend (``GuardedBackend``): the socket is opened
 to the vetted IP itself, so DNS cannot hand a different answer to the connection.
+
+Every request has one deadline (``total_timeout``) for connecting, the headers and the body: the
+backend's streams cut every wait at it, so a server trickling header bytes (slow loris) cannot hold a
+fetch past it. A ``stop`` event, when set, ends every wait of the client within ``STOP_CHECK`` seconds.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpcore
 import httpx
@@ -33,8 +37,8 @@ from core.config import HttpConfig
 from core.errors import BlockedError, FetchError
 from core.types import RawPage
 from sources.decoding import ACCEPT_ENCODING, decode_errors, decoder_for
-from sources.guard import AddressPolicy, Resolver, check_url, resolve_vetted, system_resolver
-from sources.robots import RobotsCache
+from sources.guard import AddressPolicy, Resolver, canonical_host, check_url, resolve_vetted, system_resolver
+from sources.robots import ROBOTS_MAX_BYTES, RobotsCache
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})  # overload or hiccup: worth another try
@@ -42,6 +46,7 @@ BACKOFF_BASE = 1.0  # seconds before the first retry; doubles each time
 BACKOFF_CAP = 60.0  # a poll should not stall longer than this between tries
 RETRY_AFTER_CAP = 120.0  # a server asking for more than this is not coming back soon: give up now
 MAX_CONNECTIONS = 50  # whole pool; the per-host limit is the HostLimiter's job
+STOP_CHECK = 0.5  # seconds: a blocked read wakes this often to see whether the run is stopping
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -96,11 +101,82 @@ class LocalHostLimiter:
             self._sleep(start - now)
 
 
-class GuardedBackend(httpcore.NetworkBackend):
-    """A network backend that resolves names itself and connects only to vetted addresses."""
+class Stopped(Exception):
+    """Internal: the client's stop event was set while it waited on the network."""
 
-    def __init__(self, resolver: Resolver, policy: AddressPolicy) -> None:
-        self._resolver, self._policy = resolver, policy
+
+class RequestDeadline(threading.local):
+    """The deadline (a clock reading) of the request this thread is making; None between requests."""
+
+    at: float | None = None
+
+
+@dataclass(frozen=True)
+class Waits:
+    """What bounds every network wait of a client: the running request's deadline and the stop event."""
+
+    deadline: RequestDeadline
+    stop: threading.Event
+    clock: Clock
+
+    def bound(self, timeout: float | None, started: float | None = None) -> float | None:
+        """``timeout`` (counted from ``started``) cut at the request's deadline; ReadTimeout once it has passed."""
+        now = self.clock()
+        limit = None if timeout is None else (now if started is None else started) + timeout
+        ends = [t for t in (self.deadline.at, limit) if t is not None]
+        if not ends:
+            return None
+        if min(ends) <= now:
+            raise httpcore.ReadTimeout("no complete response within the request's deadline")
+        return min(ends) - now
+
+    def check_stop(self) -> None:
+        """Raise Stopped when the run is stopping."""
+        if self.stop.is_set():
+            raise Stopped()
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A connection's stream whose every read and write ends at the request's deadline or on a stop."""
+
+    def __init__(self, inner: httpcore.NetworkStream, waits: Waits) -> None:
+        self._inner, self._waits = inner, waits
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        """Read, waking every STOP_CHECK seconds to check the stop event, until the data or the timeout."""
+        started = self._waits.clock()
+        while True:
+            left = self._waits.bound(timeout, started)
+            try:
+                return self._inner.read(max_bytes, STOP_CHECK if left is None else min(left, STOP_CHECK))
+            except httpcore.ReadTimeout:
+                self._waits.check_stop()  # then the loop raises ReadTimeout if the real limit has come
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        """Write within the timeout and the request's deadline."""
+        self._waits.check_stop()
+        self._inner.write(buffer, self._waits.bound(timeout))
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        """TLS over this stream, the handshake within the request's deadline."""
+        inner = self._inner.start_tls(ssl_context, server_hostname, self._waits.bound(timeout))
+        return DeadlineStream(inner, self._waits)
+
+    def get_extra_info(self, info: str) -> object:
+        """What the inner stream knows (the TLS object, the peer address)."""
+        return self._inner.get_extra_info(info)
+
+
+class GuardedBackend(httpcore.NetworkBackend):
+    """A network backend that resolves names itself, connects only to vetted addresses, and bounds waits."""
+
+    def __init__(self, resolver: Resolver, policy: AddressPolicy, waits: Waits) -> None:
+        self._resolver, self._policy, self._waits = resolver, policy, waits
         self._inner = httpcore.SyncBackend()
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
@@ -110,10 +186,12 @@ class GuardedBackend(httpcore.NetworkBackend):
         failure: httpcore.ConnectError | None = None
         for address in addresses:
             try:
-                return self._inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options)  # type: ignore[arg-type]
+                stream = self._inner.connect_tcp(
+                    address, port, self._waits.bound(timeout), local_address, socket_options)  # type: ignore[arg-type]
             except httpcore.ConnectError as exc:
                 failure = exc
+            else:
+                return DeadlineStream(stream, self._waits)
         assert failure is not None
         raise failure
 
@@ -148,6 +226,26 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 @dataclass(frozen=True)
+class Cap:
+    """How many decoded body bytes a fetch takes: past ``size`` it is refused, or cut (``keep_head``)."""
+
+    size: int
+    keep_head: bool = False  # robots.txt: the first ROBOTS_MAX_BYTES are parsed, the rest ignored
+
+    def refuse(self, url: str, what: str) -> None:
+        """BlockedError for a body past the cap, unless the head is kept."""
+        if not self.keep_head:
+            raise BlockedError(f"{url}: {what} exceeds the cap of {self.size} bytes", url=url)
+
+    def fit(self, url: str, held: int, piece: bytes) -> bytes:
+        """The part of ``piece`` within the cap, after ``held`` bytes; BlockedError past it (unless keeping)."""
+        if held + len(piece) <= self.size:
+            return piece
+        self.refuse(url, "response")
+        return piece[: self.size - held]
+
+
+@dataclass(frozen=True)
 class _Hop:
     """One answered request: status, headers, body, and where it pointed next."""
 
@@ -169,15 +267,18 @@ class HttpClient:
     """Fetches URLs into RawPages under the limits of an HttpConfig."""
 
     def __init__(self, config: HttpConfig, *, resolver: Resolver = system_resolver,
-                 limiter: HostLimiter | None = None, sleep: Sleep = time.sleep, clock: Clock = time.monotonic,
-                 rng: Callable[[], float] = random.random) -> None:
+                 limiter: HostLimiter | None = None, sleep: Sleep | None = None, clock: Clock = time.monotonic,
+                 rng: Callable[[], float] = random.random, stop: threading.Event | None = None) -> None:
         self.config = config
-        self._sleep, self._clock, self._rng = sleep, clock, rng
+        self._waits = Waits(RequestDeadline(), stop or threading.Event(), clock)
+        # politeness and back-off waits end early when the client is stopped
+        self._sleep: Sleep = sleep or self._waits.stop.wait
+        self._clock, self._rng = clock, rng
         self._limiter = limiter or LocalHostLimiter(config.per_host_concurrency, config.politeness_delay,
-                                                   clock=clock, sleep=sleep)
+                                                   clock=clock, sleep=self._sleep)
         timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
         policy = AddressPolicy.build(config.allow_private, config.allow_networks)
-        transport = GuardedTransport(GuardedBackend(resolver, policy))
+        transport = GuardedTransport(GuardedBackend(resolver, policy, self._waits))
         self._client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False,
                                     headers={"User-Agent": config.user_agent, "Accept-Encoding": ACCEPT_ENCODING})
         self.robots = RobotsCache(self._fetch_robots, config.user_agent, ttl=config.robots_ttl, clock=clock)
@@ -196,7 +297,7 @@ class HttpClient:
               last_modified: str | None = None, max_bytes: int | None = None) -> RawPage:
         """GET ``url`` with retries; a 304 comes back as a RawPage with status 304 and no body."""
         conditional = _conditional_headers(etag, last_modified)
-        cap = max_bytes or self.config.max_bytes
+        cap = Cap(max_bytes or self.config.max_bytes)
         for attempt in range(self.config.retries + 1):
             try:
                 return self._follow(url, conditional, accept, cap, robots=self.config.respect_robots)
@@ -215,7 +316,7 @@ class HttpClient:
         return backoff * (0.5 + self._rng() / 2)  # jitter spreads out clients that failed together
 
     def _follow(self, url: str, conditional: dict[str, str], accept: Collection[str] | None,
-                cap: int, *, robots: bool) -> RawPage:
+                cap: Cap, *, robots: bool) -> RawPage:
         """Request ``url`` and follow redirects, checking every hop."""
         current, seen = url, {url}
         for _ in range(self.config.max_redirects + 1):
@@ -232,18 +333,39 @@ class HttpClient:
         raise FetchError(f"{url}: more than {self.config.max_redirects} redirects", url=url)
 
     def _request(self, url: str, conditional: dict[str, str], accept: Collection[str] | None,
-                 cap: int) -> _Hop:
-        """One GET under the host limiter, mapped onto the project's errors."""
-        with self._limiter.slot(urlsplit(url).netloc):
+                 cap: Cap) -> _Hop:
+        """One GET under the host limiter and the request deadline, mapped onto the project's errors."""
+        with self._limiter.slot(canonical_host(url)), self._deadline() as deadline:
             try:
+                self._waits.check_stop()
                 with self._client.stream("GET", url, headers=conditional) as response:
-                    return self._read(url, response, accept, cap)
+                    return self._read(url, response, accept, cap, deadline)
+            except Stopped:
+                raise FetchError(f"{url}: stopped, the run is ending", url=url) from None
             except httpx.TimeoutException as exc:
-                raise _Retry(FetchError(f"{url}: timed out ({type(exc).__name__})", url=url, transient=True))
+                raise _Retry(self._timeout_error(url, exc, deadline)) from None
             except httpx.TransportError as exc:
                 raise FetchError(f"{url}: {type(exc).__name__}: {exc}", url=url, transient=True) from None
 
-    def _read(self, url: str, response: httpx.Response, accept: Collection[str] | None, cap: int) -> _Hop:
+    @contextmanager
+    def _deadline(self) -> Iterator[float]:
+        """Set this thread's request deadline, ``total_timeout`` from now, for the block."""
+        deadline = self._clock() + self.config.total_timeout
+        self._waits.deadline.at = deadline
+        try:
+            yield deadline
+        finally:
+            self._waits.deadline.at = None
+
+    def _timeout_error(self, url: str, exc: httpx.TimeoutException, deadline: float) -> FetchError:
+        """A retryable timeout naming what ran out: the whole request's deadline, or one wait."""
+        if self._clock() >= deadline:
+            return FetchError(f"{url}: response not received within {self.config.total_timeout:g} s", url=url,
+                              transient=True)
+        return FetchError(f"{url}: timed out ({type(exc).__name__})", url=url, transient=True)
+
+    def _read(self, url: str, response: httpx.Response, accept: Collection[str] | None, cap: Cap,
+              deadline: float) -> _Hop:
         """Turn a streamed response into a hop, or raise for error statuses."""
         headers = _flat_headers(response.headers)
         status = response.status_code
@@ -254,7 +376,7 @@ class HttpClient:
         if status >= 400 or status < 200:
             raise self._status_error(url, status, headers)
         _check_content_type(url, headers, accept)
-        body = self._read_capped(url, response, cap)
+        body = self._read_capped(url, response, cap, deadline)
         kept = _decoded_headers(headers) if "content-encoding" in headers else headers
         return _Hop(status, kept, body, None)
 
@@ -268,19 +390,21 @@ class HttpClient:
             return error
         return _Retry(error, parse_retry_after(headers.get("retry-after"), datetime.now(UTC)))
 
-    def _read_capped(self, url: str, response: httpx.Response, cap: int) -> bytes:
-        """Read and decode the body, stopping at ``cap`` decoded bytes or at the total deadline."""
+    def _read_capped(self, url: str, response: httpx.Response, cap: Cap, deadline: float) -> bytes:
+        """Read and decode the body, stopping at the cap's size of decoded bytes or at the request's deadline."""
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap and "content-encoding" not in response.headers:
-            raise BlockedError(f"{url}: body of {declared} bytes exceeds the cap of {cap} bytes", url=url)
+        if declared.isdigit() and int(declared) > cap.size and "content-encoding" not in response.headers:
+            cap.refuse(url, f"body of {declared} bytes")
         decoder = decoder_for(response.headers.get("content-encoding"), url)
-        deadline = self._clock() + self.config.total_timeout
         chunks, size = [], 0
         try:
             for raw in response.iter_raw():  # as the network delivers: a chunk size would wait to fill it
                 for piece in decoder.feed(raw):  # bounded pieces: a gzip bomb is counted as it inflates
-                    size = self._count(url, size + len(piece), cap)
-                    chunks.append(piece)
+                    kept = cap.fit(url, size, piece)
+                    chunks.append(kept)
+                    size += len(kept)
+                    if len(kept) < len(piece):  # the head is full
+                        return b"".join(chunks)
                 self._check_deadline(url, deadline)
             chunks.extend(decoder.flush())
         except decode_errors() as exc:
@@ -288,15 +412,8 @@ class HttpClient:
                              url=url) from None
         return b"".join(chunks)
 
-    @staticmethod
-    def _count(url: str, size: int, cap: int) -> int:
-        """The running body size; BlockedError once it passes the cap."""
-        if size > cap:
-            raise BlockedError(f"{url}: response exceeds the cap of {cap} bytes", url=url)
-        return size
-
     def _check_deadline(self, url: str, deadline: float) -> None:
-        """A retryable timeout once the whole-body deadline has passed."""
+        """A retryable timeout once the request's deadline has passed."""
         if self._clock() > deadline:
             message = f"{url}: body not received within {self.config.total_timeout:g} s"
             raise _Retry(FetchError(message, url=url, transient=True))
@@ -304,12 +421,10 @@ class HttpClient:
     def _fetch_robots(self, url: str) -> RawPage:
         """Fetch a robots.txt once, without robots checks or retries."""
         try:
-            return self._follow(url, {}, None, ROBOTS_MAX_BYTES, robots=False)
+            return self._follow(url, {}, None, Cap(ROBOTS_MAX_BYTES, keep_head=True), robots=False)
         except _Retry as retry:
             raise retry.error from None
 
-
-ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: crawlers may stop parsing after 500 KiB
 
 
 def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:

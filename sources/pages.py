@@ -69,17 +69,21 @@ def sniff_binary(body: bytes) -> str | None:
 
 def listing_links(page: RawPage) -> list[str]:
     """Canonical same-site article links of a listing page (newsroom, blog index), in a stable order."""
-    html = page.body.decode(_charset(page), errors="replace")
+    html = _decoded(page.body, _charset(page))
     found = extract_links(html, url=page.final_url, external_bool=False)  # drops navigation, tags, feeds
     return sorted({canonical_url(link) for link in found})
 
 
 def _charset(page: RawPage) -> str:
-    """The declared charset when Python knows it, else UTF-8."""
+    """The declared charset, else UTF-8."""
     match = _CHARSET.search(page.headers.get("content-type", ""))
-    name = match.group(1) if match else "utf-8"
+    return match.group(1) if match else "utf-8"
+
+
+def _decoded(body: bytes, charset: str) -> str:
+    """The body in its charset with replacements; UTF-8 when Python lacks the charset or it is no text
+    encoding that can replace (``charset=idna``, ``charset=punycode``)."""
     try:
-        "".encode(name)
-    except LookupError:
-        return "utf-8"
-    return name
+        return body.decode(charset, errors="replace")
+    except (LookupError, UnicodeError):
+        return body.decode("utf-8", errors="replace")

@@ -15,6 +15,7 @@ from core.types import RawPage
 
 DEFAULT_TTL = 86400.0  # RFC 9309 §2.4: a cached robots.txt should not be used for more than 24 hours
 FAILURE_TTL = 600.0  # an unreachable or failing robots.txt is asked again soon, so one outage does not stick
+ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: parse at least the first 500 KiB; the fetch keeps no more
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,11 @@ def rules_from_failure(error: FetchError, now: float, ttl: float) -> RobotsRules
 
 
 def rules_from_page(page: RawPage, now: float, ttl: float) -> RobotsRules:
-    """Parse a fetched robots.txt; undecodable bytes are read leniently."""
-    text = page.body.decode("utf-8", errors="replace")
+    """Parse a fetched robots.txt (its first ROBOTS_MAX_BYTES, whole lines); undecodable bytes read leniently."""
+    body = page.body[:ROBOTS_MAX_BYTES]
+    if len(body) == ROBOTS_MAX_BYTES:
+        body = body[: body.rfind(b"\n") + 1]  # a line cut at the limit says nothing reliable
+    text = body.decode("utf-8", errors="replace")
     return RobotsRules(allow_all=True, parser=Protego.parse(text), expires=now + ttl)
 
 

@@ -12,7 +12,7 @@
                 ref = tx.record_event(event, saved.fact_id, claim_id=saved.claim_id)
                 tx.enqueue(ref.id, channels)
     for delivery in store.pending(lease=timedelta(minutes=10)):
-        ...                                    # send, then store.mark_sent / store.mark_failed
+        ...                                    # send, then at once store.mark_sent / store.mark_failed
 
 Idempotent by construction: unique keys plus INSERT ... ON CONFLICT DO NOTHING, so saving the same
 document, claim, event or delivery twice stores nothing new, even from two writers at once.
@@ -31,7 +31,7 @@ from storage.results import (
     StoredEvent,
     StoredRevision,
 )
-from storage.store import Store
+from storage.store import LEASED, Store
 from storage.transaction import Transaction
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "Citation",
     "Counts",
     "EventRef",
+    "LEASED",
     "PendingDelivery",
     "SavedClaim",
     "SourceInfo",

@@ -54,14 +54,21 @@ def safe_url(url: URL) -> str:
 def _postgres_engine(url: URL) -> Engine:
     """A pooled PostgreSQL engine that notices dropped connections."""
     return create_engine(
-        url, pool_pre_ping=True, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}
+        url,
+        pool_pre_ping=True,
+        hide_parameters=True,  # stored URLs and texts never reach a log or a traceback
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS},
     )
 
 
 def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
     """A SQLite engine in WAL mode with foreign keys, where writers take the lock when they begin."""
     _make_parent(url.database)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "isolation_level": None})
+    engine = create_engine(
+        url,
+        hide_parameters=True,  # stored URLs and texts never reach a log or a traceback
+        connect_args={"check_same_thread": False, "isolation_level": None},
+    )
     event.listen(engine, "connect", functools.partial(_sqlite_pragmas, busy_timeout_ms=busy_timeout_ms))
     event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -45,6 +45,7 @@ class SourceRow(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_poll: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    warnings: Mapped[str | None] = mapped_column(Text)  # JSON list of the last poll's warnings
 
 
 class ArticleRow(Base):
@@ -153,7 +154,7 @@ class OutboxRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("change_events.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | failed | sent
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | sending | failed | sent
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

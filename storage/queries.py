@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,10 @@ from storage.results import ArticleInfo, Citation, StoredArticle, StoredEvent, S
 from storage.rows import article_info, as_of_key, citation_from_rows, claim_from_rows, fact_key, published_key
 
 Cited = tuple[ClaimRow, ArticleRow]
+T = TypeVar("T")
+# Values per IN (...) list: PostgreSQL takes at most 65,535 parameters per statement, and a 70,000-item feed
+# asked in one list failed every run; SQLite's own limit is 32,766.
+IN_CHUNK = 1000
 _EARLIEST_FIRST = (ArticleRow.published.is_(None), ArticleRow.published, ClaimRow.id)  # unknown dates last
 FACT_KEY = ("series", "forecast", "unit", "value", "qualifier", "period")
 # Built once with bound parameters: building a statement costs more than running it, once per claim stored.
@@ -131,8 +136,17 @@ def citations(session: Session, fact: int) -> list[Citation]:
 def articles(session: Session, sources: Sequence[str]) -> dict[str, ArticleInfo]:
     """The stored articles among `sources`, by source (unknown sources are left out)."""
     wanted = sorted(set(sources))
-    rows = session.execute(select(ArticleRow).where(ArticleRow.source.in_(wanted))).scalars()
-    return {row.source: article_info(row) for row in rows}
+    found: dict[str, ArticleInfo] = {}
+    for chunk in chunked(wanted):
+        rows = session.execute(select(ArticleRow).where(ArticleRow.source.in_(chunk))).scalars()
+        found.update((row.source, article_info(row)) for row in rows)
+    return found
+
+
+def chunked(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most ``size`` values, one ``IN (...)`` list each."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def claim_citations(session: Session, claim: Claim) -> list[Citation]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -12,6 +13,8 @@ from storage.columns import canonical_decimal
 from storage.models import ArticleRow, ClaimRow, FactRow, SourceRow
 from storage.results import ArticleInfo, Citation
 
+MAX_WARNINGS = 20  # per source: enough to see what went wrong, short enough for a table
+MAX_WARNING_CHARS = 500  # a warning is one line for people
 UNTRACKED_SERIES = "untracked:"  # prefix of the series of a number that matches no catalog metric
 STATE_FIELDS = (
     "etag",
@@ -154,12 +157,14 @@ def state_from_row(row: SourceRow | None) -> SourceState:
     """A source's polling state; the empty state for a source never polled."""
     if row is None:
         return SourceState()
-    return SourceState(**{name: getattr(row, name) for name in STATE_FIELDS})
+    warnings = tuple(json.loads(row.warnings)) if row.warnings else ()
+    return SourceState(**{name: getattr(row, name) for name in STATE_FIELDS}, warnings=warnings)
 
 
 def state_values(state: SourceState) -> dict[str, Any]:
-    """The sources columns that hold a polling state."""
-    return {name: getattr(state, name) for name in STATE_FIELDS}
+    """The sources columns that hold a polling state (warnings as a JSON list, at most MAX_WARNINGS)."""
+    warnings = [w[:MAX_WARNING_CHARS] for w in state.warnings[:MAX_WARNINGS]]
+    return {**{name: getattr(state, name) for name in STATE_FIELDS}, "warnings": json.dumps(warnings) if warnings else None}
 
 
 def published_key(article: ArticleRow) -> date:

@@ -41,6 +41,7 @@ from storage.transaction import Transaction
 from storage.upsert import insert_ignore
 
 MAX_ERROR_CHARS = 1000  # a delivery error is one line for people; a whole HTML error page is not
+LEASED = "sending"  # outbox status of rows a delivery run has taken; theirs until next_attempt_at
 T = TypeVar("T")
 
 
@@ -226,11 +227,12 @@ class Store:
     ) -> list[PendingDelivery]:
         """Unsent deliveries (due ones unless due_only=False), oldest first, each with its event rebuilt.
 
-        With a `lease`, the rows are claimed: their next attempt moves to now + lease in the same transaction,
-        so a concurrent run does not get them, and a run that dies leaves them due again when the lease ends.
+        With a `lease`, the rows are claimed: they become ``sending`` and their next attempt moves to now +
+        lease in the same transaction, so a concurrent run does not lease them (not even with due_only=False,
+        as ``alerts retry`` asks), and a run that dies leaves them due again when the lease ends.
         """
         moment = now or utcnow()
-        return self._write(lambda s: _take_pending(s, channel, moment if due_only else None, lease))
+        return self._write(lambda s: _take_pending(s, channel, moment, due_only, lease))
 
     def mark_sent(self, ids: Sequence[int], now: datetime | None = None) -> None:
         """Record deliveries as sent."""
@@ -241,9 +243,11 @@ class Store:
             "attempts": OutboxRow.attempts + 1,
             "next_attempt_at": None,
         }
-        self._write(
-            lambda s: s.execute(update(OutboxRow).where(OutboxRow.id.in_(list(ids))).values(**values))
-        )
+        self._write(lambda s: _update_outbox(s, ids, values))
+
+    def release(self, ids: Sequence[int]) -> None:
+        """Give leased deliveries back untried (a stopped run): pending, and due at once."""
+        self._write(lambda s: _update_outbox(s, ids, {"status": "pending", "next_attempt_at": None}))
 
     def mark_failed(self, ids: Sequence[int], error: str, next_attempt_at: datetime | None) -> None:
         """Record a failed attempt; the deliveries stay pending until `next_attempt_at`."""
@@ -254,9 +258,13 @@ class Store:
             "attempts": OutboxRow.attempts + 1,
             "next_attempt_at": next_attempt_at,
         }
-        self._write(
-            lambda s: s.execute(update(OutboxRow).where(OutboxRow.id.in_(list(ids))).values(**values))
-        )
+        self._write(lambda s: _update_outbox(s, ids, values))
+
+
+def _update_outbox(session: Session, ids: Sequence[int], values: dict[str, object]) -> None:
+    """Set ``values`` on the outbox rows with these ids."""
+    for chunk in queries.chunked(list(ids)):
+        session.execute(update(OutboxRow).where(OutboxRow.id.in_(chunk)).values(**values))
 
 
 def _upsert_source(session: Session, source_id: str, values: dict[str, object]) -> None:
@@ -277,21 +285,23 @@ def _source_info(row: SourceRow) -> SourceInfo:
 
 
 def _take_pending(
-    session: Session, channel: str | None, due: datetime | None, lease: timedelta | None
+    session: Session, channel: str | None, now: datetime, due_only: bool, lease: timedelta | None
 ) -> list[PendingDelivery]:
-    """Select unsent rows (skipping rows another run has locked), optionally leasing them."""
+    """Select unsent rows (skipping rows another run has locked or leased), optionally leasing them."""
     query = select(OutboxRow).where(OutboxRow.status != "sent").order_by(OutboxRow.id)
     if channel is not None:
         query = query.where(OutboxRow.channel == channel)
-    if due is not None:
-        query = query.where(OutboxRow.next_attempt_at.is_(None) | (OutboxRow.next_attempt_at <= due))
+    waiting = OutboxRow.next_attempt_at.is_(None) | (OutboxRow.next_attempt_at <= now)
+    if due_only:
+        query = query.where(waiting)
+    elif lease is not None:  # taking every row (alerts retry) still leaves those a running delivery holds
+        query = query.where((OutboxRow.status != LEASED) | waiting)
     rows = list(session.execute(query.with_for_update(skip_locked=True)).scalars())
     result = [_delivery(session, row) for row in rows]
     if lease is not None and rows:
-        until = (due or utcnow()) + lease
-        session.execute(
-            update(OutboxRow).where(OutboxRow.id.in_([r.id for r in rows])).values(next_attempt_at=until)
-        )
+        leased = {"status": LEASED, "next_attempt_at": now + lease}
+        for chunk in queries.chunked([r.id for r in rows]):
+            session.execute(update(OutboxRow).where(OutboxRow.id.in_(chunk)).values(**leased))
     return result
 
 

@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.faults import figures_without_a_stop
 from support.flows import Article, feed_source, harness_url, rss, write_config
 from support.http_server import LocalServer
 
 from core.config import HttpConfig
 from flows import extraction
-from flows.extraction import PageJob, pool_started, shutdown_pool, start_workers
+from flows.extraction import PageJob, extraction_pool, pool_started, shutdown_pool, start_workers
 from flows.monitor import monitor
 from flows.tasks import fetch_pages
 
@@ -32,6 +33,11 @@ STORY = Article(
 )
 HTTP = HttpConfig(allow_private=True, allow_networks=("127.0.0.1/32",), politeness_delay=0, retries=0)
 ORPHAN_EXIT_WITHIN = 10.0  # seconds; workers check for their parent every ORPHAN_CHECK_SECONDS
+DEADLINE = 1.0  # seconds per page in the deadline tests: a short story takes well under that
+
+
+LONG = Article("/news/figures.html", "Alibaba Cloud revenue by quarter", "2026-01-10",
+               figures_without_a_stop(60_000))
 
 
 @pytest.fixture
@@ -138,3 +144,50 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def _ready_workers(count: int) -> list[int]:
+    """Start ``count`` extraction workers and wait until each has run a task; their pids."""
+    start_workers(count)
+    pool = extraction_pool(count)
+    for future in [pool.submit(time.sleep, 0.5) for _ in range(count)]:
+        future.result()
+    return _worker_pids()
+
+
+def test_a_60_kb_sentence_of_figures_is_read_well_within_the_page_deadline(no_pool: None) -> None:
+    with LocalServer() as server:
+        server.add(LONG.path, LONG.html())
+        job = PageJob(server.url(LONG.path), server.url(LONG.path))
+        result = fetch_pages([job], HTTP, deadline=60.0)  # was over 400 s: clause owners per number and phrase
+    assert not result.errors
+    claims = result.extracted[0].claims
+    assert len(claims) > 3000 and {c.period.label for c in claims if c.period} >= {"2024-Q3", "2020-Q1"}
+    assert any(c.metric == "alibaba_cloud.revenue_growth_yoy" for c in claims)
+
+
+def test_a_page_past_its_deadline_is_one_error_and_the_worker_reads_the_next(no_pool: None) -> None:
+    with LocalServer() as server:
+        for article in (LONG, STORY):
+            server.add(article.path, article.html())
+        jobs = [PageJob(server.url(a.path), server.url(a.path)) for a in (LONG, STORY)]
+        workers = _ready_workers(1)
+        started = time.monotonic()
+        result = fetch_pages(jobs, HTTP, deadline=DEADLINE)  # the 60 KB page takes a few seconds
+        took = time.monotonic() - started
+    assert result.errors == [f"{jobs[0].url}: extraction took longer than {DEADLINE:g} s (page deadline)"]
+    assert [x.job for x in result.extracted] == [jobs[1]]
+    assert _worker_pids() == workers and took < extraction.KILL_GRACE  # the alarm stopped it; no kill
+
+
+def test_a_worker_stuck_past_its_deadline_is_replaced(no_pool: None) -> None:
+    with LocalServer() as server:
+        server.add(STORY.path, STORY.html())
+        server.add("/again.html", STORY.html())
+        jobs = [PageJob(server.url(p), server.url(p)) for p in (STORY.path, "/again.html")]
+        stuck = _ready_workers(1)
+        os.kill(stuck[0], signal.SIGSTOP)  # a worker that no alarm reaches (as if deep in C code)
+        result = fetch_pages(jobs, HTTP, deadline=DEADLINE)
+    assert result.errors == [f"{jobs[0].url}: extraction took longer than {DEADLINE:g} s (page deadline)"]
+    assert [x.job for x in result.extracted] == [jobs[1]]
+    assert not _alive(stuck[0]) and not set(_worker_pids()) & set(stuck)

@@ -197,9 +197,13 @@ def test_killed_before_any_send_then_retry_sends_each_once(tmp_path: Path) -> No
     assert keys and stored["sent"] == 0 and stored["outbox"] == len(keys)
     with smtp_server() as (smtp, mailbox):
         config, _ = _ingest_config(tmp_path, database, [mail_channel(smtp.port)])  # the relay is back
+        held = run_cli(["alerts", "retry"], cli_env(config), tmp_path)  # the killed run's lease still holds
+        time_passes(database, LEASE + timedelta(seconds=1))
         first = run_cli(["alerts", "retry"], cli_env(config), tmp_path)
         second = run_cli(["alerts", "retry"], cli_env(config), tmp_path)
         ids = [m["Message-ID"] for m in mailbox.messages]
+    assert held.returncode == 0 and "0 sent, 0 failed" in held.stdout
+    assert f"{len(keys)} held by another delivery run until" in held.stdout
     assert first.returncode == 0, first.stderr
     assert f"{len(keys)} sent, 0 failed" in first.stdout and "0 sent, 0 failed" in second.stdout
     assert len(ids) == len(set(ids)) == len(keys)

@@ -170,6 +170,15 @@ def test_trickling_server_hits_the_total_timeout(server: LocalServer) -> None:
     assert info.value.transient and len(slept) == 1
 
 
+def test_slow_loris_headers_hit_the_total_timeout(server: LocalServer) -> None:
+    server.slow_headers("/loris", delay=0.2)  # each byte well inside the read timeout
+    client, _ = make_client(total_timeout=1.0, read_timeout=5.0, retries=0)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="not received within 1 s") as info:
+        client.fetch(server.url("/loris"))
+    assert info.value.transient and time.monotonic() - started < 3.0
+
+
 def test_read_timeout_is_transient(server: LocalServer) -> None:
     server.handle("/stall", lambda _: (time.sleep(1.0), Reply(200, b"late"))[1])
     client, _ = make_client(read_timeout=0.2, retries=0)
@@ -368,3 +377,34 @@ def test_robots_cache_expires_and_failures_are_asked_again_sooner(server: LocalS
     now[0] = 1800.0
     client.fetch(server.url("/p"))
     assert server.hits("/robots.txt") == 2
+
+
+def test_robots_txt_is_read_to_500_kib_even_when_longer(server: LocalServer) -> None:
+    """RFC 9309 §2.5: a 600 KB file is parsed up to its first 500 KiB, not treated as no file at all."""
+    server.robots("User-agent: *\nDisallow: /\n" + "# padding\n" * 60_000)
+    server.add("/page", "page")
+    client, _ = make_client()
+    with pytest.raises(BlockedError, match="robots.txt"):
+        client.fetch(server.url("/page"))
+    assert server.hits("/page") == 0
+
+
+POLITENESS = 0.4  # seconds between request starts to one host in the test below
+
+
+def test_politeness_holds_for_one_host_however_its_address_is_written(server: LocalServer) -> None:
+    """User info, a 32-bit number, hex and a short form all reach 127.0.0.1: one host, one queue."""
+    port = server.base.rsplit(":", 1)[1]
+    spellings = ["127.0.0.1", "a@127.0.0.1", "2130706433", "0x7f000001", "127.1"]
+    starts: list[float] = []
+    server.handle("/p", lambda _: (starts.append(time.monotonic()), Reply(200, b"ok"))[1])
+    config = HttpConfig(allow_private=True, politeness_delay=POLITENESS, per_host_concurrency=1, retries=0,
+                        respect_robots=False)
+    client = HttpClient(config)
+    threads = [threading.Thread(target=client.fetch, args=(f"http://{host}:{port}/p",)) for host in spellings]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    gaps = [b - a for a, b in zip(sorted(starts), sorted(starts)[1:])]
+    assert len(starts) == len(spellings) and min(gaps) >= POLITENESS * 0.9, gaps

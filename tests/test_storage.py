@@ -638,3 +638,9 @@ def test_an_event_without_claim_id_points_at_its_own_citation(store: Store) -> N
     with store.transaction() as tx:
         tx.record_event(ChangeEvent(kind=ChangeKind.CONFIRMED, claim=anonymous), later.fact_id)
     assert store.changes()[0].event.claim.source == "b.com"
+
+
+def test_article_info_takes_more_sources_than_one_statement_may_bind(store: Store) -> None:
+    """70,000 URLs (a huge feed's): PostgreSQL refused them in one statement (65,535 parameters at most)."""
+    wanted = [f"https://news.example.com/n/{n}" for n in range(70_000)]
+    assert store.article_info(wanted) == {}

@@ -79,6 +79,26 @@ def time_passes(url: str, by: timedelta) -> None:
         engine.dispose()
 
 
+def figures_without_a_stop(size: int) -> str:
+    """A "sentence" of ``size`` characters of growth figures and quarters with no full stop in it."""
+    parts, n = ["Alibaba Cloud revenue grew"], 0
+    while sum(len(p) + 1 for p in parts) < size:
+        parts.append(f"{10 + n % 80}% in Q{n % 4 + 1} {2000 + n % 25}")
+        n += 1
+    return " ".join(parts)
+
+
+def reset_outbox(url: str) -> None:
+    """Every delivery pending again, as if never tried."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(update(OutboxRow).values(status="pending", attempts=0, sent_at=None,
+                                                        next_attempt_at=None, last_error=None))
+    finally:
+        engine.dispose()
+
+
 @dataclass(frozen=True)
 class BadPage:
     """A page that must fail in a run: its path and a word the recorded error must contain."""

@@ -7,6 +7,7 @@ Usage::
         server.add_sequence("/flaky", [Reply(503, headers={"Retry-After": "1"}), Reply(200, b"ok")])
         server.redirect("/old", "/new")
         server.trickle("/slow", total=100, delay=0.1)
+        server.slow_headers("/loris", delay=1.0)   # one header byte a second, never a blank line
         server.gzip_bomb("/bomb", decoded_size=50 * 2**20)
         server.huge("/big", size=50 * 2**20)
         server.robots("User-agent: *\\nDisallow: /private")
@@ -62,6 +63,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     chunks: Iterable[bytes] | None = None
     delay: float = 0.0
+    header_trickle: float = 0.0  # > 0: after the status line, one header byte per this many seconds, forever
 
 
 Handler = Callable[[Request], Reply]
@@ -146,6 +148,11 @@ class LocalServer:
             return Reply(200, headers={"Content-Type": "text/html"}, chunks=pieces, delay=delay)
 
         self.handle(path, reply)
+
+    def slow_headers(self, path: str, *, delay: float = 1.0) -> None:
+        """A slow-loris answer: a status line, then one header byte every ``delay`` seconds until the client
+        hangs up (each byte comes well inside any read timeout)."""
+        self.handle(path, lambda _: Reply(200, header_trickle=delay))
 
     def gzip_bomb(self, path: str, *, decoded_size: int = 50 * 2**20) -> None:
         """A small gzip body that inflates to ``decoded_size`` bytes of zeros."""
@@ -233,6 +240,9 @@ def _make_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
 def _send(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
     """Write a reply; a client that hangs up early is normal in these tests."""
     try:
+        if reply.header_trickle:
+            _trickle_headers(handler, reply.header_trickle)
+            return
         handler.send_response(reply.status)
         for name, value in reply.headers.items():
             handler.send_header(name, value)
@@ -242,6 +252,16 @@ def _send(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
         _write_body(handler, reply)
     except (BrokenPipeError, ConnectionResetError):
         pass  # the client stopped reading (size cap, timeout): exactly what the test wanted
+
+
+def _trickle_headers(handler: BaseHTTPRequestHandler, delay: float) -> None:
+    """A status line, then a header that never ends, a byte at a time."""
+    handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Loris: ")
+    handler.wfile.flush()
+    while True:
+        time.sleep(delay)
+        handler.wfile.write(b"a")
+        handler.wfile.flush()
 
 
 def _write_body(handler: BaseHTTPRequestHandler, reply: Reply) -> None:

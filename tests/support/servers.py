@@ -156,6 +156,7 @@ class Received:
     body: bytes
     verified: Any = None  # the payload, when the signature checked out
     error: str | None = None  # why verification failed
+    hold: float = 0.0  # seconds the answer was held (Behaviour.stall_at)
 
 
 @dataclass
@@ -165,6 +166,8 @@ class Behaviour:
     status: int = 204
     delay: float = 0.0  # seconds to sleep before answering (to provoke client timeouts)
     fail_first: int = 0  # answer 500 to this many requests, then `status`
+    stall_at: int = 0  # hold only the request with this number (1 for the first; 0: none) for `stall` seconds
+    stall: float = 60.0
 
 
 class Receiver(ThreadingHTTPServer):
@@ -197,6 +200,7 @@ class Receiver(ThreadingHTTPServer):
         with self.lock:
             self.received.append(item)
             failing = len(self.received) <= self.behaviour.fail_first
+            item.hold = self.behaviour.stall if len(self.received) == self.behaviour.stall_at else 0.0
         if item.error:
             return 401
         return 500 if failing else self.behaviour.status
@@ -215,8 +219,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
         status = self.server.record({k.lower(): v for k, v in self.headers.items()}, body)
-        if self.server.behaviour.delay:
-            time.sleep(self.server.behaviour.delay)
+        hold = self.server.received[-1].hold if self.server.received else 0.0
+        if self.server.behaviour.delay or hold:
+            time.sleep(self.server.behaviour.delay or hold)
         try:
             self.send_response(status)
             self.send_header("content-length", "0")

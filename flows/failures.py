@@ -1,0 +1,34 @@
+"""One bad item is one recorded error: what a failure of a source, page or send becomes in a run.
+
+Our own errors (core.errors) are expected and become their one line. Anything else is a bug in our
+code or a library failing in a way we did not foresee: it becomes one line too, so that the run goes
+on and the failure is shown where the others are, and its traceback goes to the run's log.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from prefect.exceptions import MissingContextError
+from prefect.logging import get_run_logger
+
+from core.errors import ClaimwatchError
+
+_fallback = logging.getLogger("claimwatch")
+
+
+def error_line(what: str, exc: Exception) -> str:
+    """The recorded error for ``what`` (a URL, a source, a channel) that failed with ``exc``."""
+    if isinstance(exc, ClaimwatchError):
+        text = str(exc)
+        return text if what in text else f"{what}: {text}"
+    run_logger().error("internal error in %s", what, exc_info=exc)
+    return f"{what}: internal error ({type(exc).__name__}: {exc})"
+
+
+def run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    """The Prefect run's logger inside a flow or task run, else claimwatch's own."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return _fallback
