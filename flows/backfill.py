@@ -19,18 +19,19 @@ from htmldate import find_date
 from prefect import flow, unmapped
 from prefect.artifacts import create_markdown_artifact
 
+from app.backfill_inputs import WAYBACK_BASE, Inputs, stream
+from app.baseline import ensure_baseline
+from app.delivery import deliver_pending
+from app.extraction import Extracted
+from app.pipeline import Pipeline
+from app.runtime import Runtime, open_runtime
+from app.stopping import STOP, graceful_stop, stopped_by
+from app.summary import problems_markdown
 from core.config import Config
 from core.errors import ClaimwatchError
-from flows.backfill_inputs import WAYBACK_BASE, Inputs, stream
-from flows.baseline import ensure_baseline
-from flows.delivery import deliver_pending
-from flows.extraction import Extracted
 from flows.failures import error_line
-from flows.pipeline import Pipeline
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
-from flows.runtime import Runtime, open_runtime, secret_resolver
-from flows.stopping import STOP, graceful_stop, stopped_by
-from flows.summary import problems_markdown
+from flows.secrets import secret_resolver
 from flows.tasks import PAGE_BATCH, BatchResult, fetch_archive_batch, start_extraction
 from sources.archive import ArchiveItem
 from sources.links import canonical_url

@@ -17,19 +17,19 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from app.stopping import Terminated
 from core.errors import ClaimwatchError, InputError
 from core.periods import LooseDate
 from core.published import PublishedSource
 from core.types import ChangeKind
 from flows.argv import normalised
-from flows.stopping import Terminated
 from flows.terminal import command_runtime, complain, console, stopped
 
 if TYPE_CHECKING:
+    from app.reextract import Reextraction
+    from app.runtime import Runtime
     from core.types import ChangeEvent, Claim, Document
     from extractors.explain import Trace
-    from flows.reextract import Reextraction
-    from flows.runtime import Runtime
     from storage import ArticleInfo, Counts, StoredEvent
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -79,10 +79,11 @@ def extract(
 ) -> None:
     """Print a document's metric claims; writes nothing."""
     from alerts.figures import figure  # noqa: PLC0415 - heavy imports load with the command (module docstring)
+    from app.records import claim_json, dump_json  # noqa: PLC0415
     from extractors.claims import extract_claims  # noqa: PLC0415
     from extractors.explain import Trace  # noqa: PLC0415
     from extractors.text import load_document  # noqa: PLC0415
-    from flows.output import claim_json, dump_json, print_table  # noqa: PLC0415
+    from flows.output import print_table  # noqa: PLC0415
 
     document = load_document(path, published=_date(published, "--published"))
     trace = Trace() if explain else None
@@ -99,7 +100,8 @@ def extract(
 
 def _print_decisions(trace: Trace, as_json: bool) -> None:
     """Print what `extract --explain` shows: each number, its outcome and the reason."""
-    from flows.output import decision_json, dump_json, print_table  # noqa: PLC0415
+    from app.records import decision_json, dump_json  # noqa: PLC0415
+    from flows.output import print_table  # noqa: PLC0415
 
     decisions = trace.ordered()
     if as_json:
@@ -116,7 +118,7 @@ def baseline_seed(ctx: typer.Context,
                       "--yes", "-y", help="Confirm --reset without asking.")] = False,
                   ) -> None:
     """Ingest the bundled seed documents in manifest order; running it again changes nothing."""
-    from flows.baseline import seed_baseline  # noqa: PLC0415
+    from app.baseline import seed_baseline  # noqa: PLC0415
 
     with command_runtime(ctx) as runtime:
         counts = runtime.store.counts()
@@ -153,7 +155,7 @@ def export(ctx: typer.Context,
                                             )] = "-",
            ) -> None:
     """Write every article (with its text), claim and change event as JSON lines, to keep or to move."""
-    from flows.export import export_lines, write_lines  # noqa: PLC0415
+    from app.export import export_lines, write_lines  # noqa: PLC0415
 
     with command_runtime(ctx) as runtime:
         lines = list(export_lines(runtime.store))
@@ -179,9 +181,9 @@ def reextract(ctx: typer.Context,
     Figures that appeared are diffed like new claims (older than the current value: historical); figures
     that vanished are withdrawn. Nothing is alerted unless --alert is given.
     """
-    from flows.delivery import deliver_pending  # noqa: PLC0415
-    from flows.reextract import reextract as read_again  # noqa: PLC0415
-    from flows.runtime import secret_resolver  # noqa: PLC0415
+    from app.delivery import deliver_pending  # noqa: PLC0415
+    from app.reextract import reextract as read_again  # noqa: PLC0415
+    from flows.secrets import secret_resolver  # noqa: PLC0415
 
     day = _date(since, "--since")
     with command_runtime(ctx) as runtime:
@@ -196,7 +198,8 @@ def reextract(ctx: typer.Context,
 def _print_reextraction(result: Reextraction, as_json: bool) -> None:
     """The per-metric summary and the revisions of a re-extraction, as JSON or tables."""
     from alerts.figures import figure  # noqa: PLC0415
-    from flows.output import dump_json, print_table, reextraction_json  # noqa: PLC0415
+    from app.records import dump_json, reextraction_json  # noqa: PLC0415
+    from flows.output import print_table  # noqa: PLC0415
 
     if as_json:
         print(dump_json([reextraction_json(result)]))
@@ -243,8 +246,9 @@ def claims(ctx: typer.Context, as_json: JsonOpt = False,
 def _print_current(runtime: Runtime, metric: str | None, as_json: bool) -> None:
     """Print the current values as JSON or a table."""
     from alerts.figures import figure  # noqa: PLC0415
-    from flows.current import standing_values  # noqa: PLC0415
-    from flows.output import dump_json, print_table  # noqa: PLC0415
+    from app.current import standing_values  # noqa: PLC0415
+    from app.records import dump_json  # noqa: PLC0415
+    from flows.output import print_table  # noqa: PLC0415
 
     rows = standing_values(runtime.store, runtime.pipeline.catalog, metric)
     info = runtime.store.article_info([r.claim.source for r in rows])
@@ -267,7 +271,7 @@ def _as_of(claim: Claim) -> str:
 
 def _current_json(claim: Claim, article: ArticleInfo | None) -> dict[str, object]:
     """One row of `claimwatch claims --json`."""
-    from flows.output import claim_json  # noqa: PLC0415
+    from app.records import claim_json  # noqa: PLC0415
 
     row = claim_json(claim)
     return {key: row[key] for key in ("metric", "value", "unit", "qualifier", "period", "forecast")} | {
@@ -300,9 +304,9 @@ def ingest(
     A document with no date is dated the day it is ingested (recorded as first seen); a date in the future
     is refused.
     """
-    from flows.baseline import ensure_baseline  # noqa: PLC0415
-    from flows.delivery import deliver_pending  # noqa: PLC0415
-    from flows.runtime import secret_resolver  # noqa: PLC0415
+    from app.baseline import ensure_baseline  # noqa: PLC0415
+    from app.delivery import deliver_pending  # noqa: PLC0415
+    from flows.secrets import secret_resolver  # noqa: PLC0415
 
     documents = _ingest_documents(paths, _published(published), _url(url, paths))
     with command_runtime(ctx) as runtime:
@@ -337,7 +341,7 @@ def _url(url: str | None, paths: Sequence[Path]) -> str | None:
 
 def _ingest_documents(paths: Sequence[Path], published: LooseDate | None, url: str | None) -> list[Document]:
     """Every document read and dated before anything is stored: one bad file stores none of them."""
-    from flows.pipeline import trusted_date  # noqa: PLC0415
+    from app.pipeline import trusted_date  # noqa: PLC0415
 
     return [trusted_date(_ingest_document(path, published, url)) for path in paths]
 
@@ -361,7 +365,8 @@ def _ingest_document(path: Path, published: LooseDate | None, url: str | None) -
 def _print_events(events: Sequence[ChangeEvent], as_json: bool, title: str) -> None:
     """Fresh change events as JSON or a table."""
     from alerts.figures import change, figure  # noqa: PLC0415
-    from flows.output import dump_json, event_json, print_table  # noqa: PLC0415
+    from app.records import dump_json, event_json  # noqa: PLC0415
+    from flows.output import print_table  # noqa: PLC0415
 
     if as_json:
         print(dump_json(event_json(e) for e in events))
@@ -374,7 +379,8 @@ def _print_events(events: Sequence[ChangeEvent], as_json: bool, title: str) -> N
 def _print_stored(stored: Sequence[StoredEvent], as_json: bool, title: str) -> None:
     """Recorded change events as JSON or a table, with how each conflict ended."""
     from alerts.figures import change, figure  # noqa: PLC0415
-    from flows.output import conflict_text, dump_json, print_table, stored_event_json  # noqa: PLC0415
+    from app.records import dump_json, stored_event_json  # noqa: PLC0415
+    from flows.output import conflict_text, print_table  # noqa: PLC0415
 
     if as_json:
         print(dump_json(stored_event_json(s) for s in stored))
@@ -409,7 +415,8 @@ def history(ctx: typer.Context, metric: str, as_json: JsonOpt = False) -> None:
 def alerts_pending(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Alerts waiting in the outbox, with their last error and next attempt (local time)."""
     from alerts.figures import figure  # noqa: PLC0415
-    from flows.output import dump_json, event_json, local_time, print_table  # noqa: PLC0415
+    from app.records import dump_json, event_json  # noqa: PLC0415
+    from flows.output import local_time, print_table  # noqa: PLC0415
 
     with command_runtime(ctx) as runtime:
         rows = runtime.store.pending(due_only=False)
@@ -428,8 +435,8 @@ def alerts_pending(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @alerts_app.command("retry")
 def alerts_retry(ctx: typer.Context) -> None:
     """Send every pending alert now, whatever its backoff says; failures stay pending."""
-    from flows.delivery import deliver_pending  # noqa: PLC0415
-    from flows.runtime import secret_resolver  # noqa: PLC0415
+    from app.delivery import deliver_pending  # noqa: PLC0415
+    from flows.secrets import secret_resolver  # noqa: PLC0415
     from storage import LEASED  # noqa: PLC0415
 
     with command_runtime(ctx) as runtime:
@@ -450,7 +457,7 @@ def alerts_test(ctx: typer.Context) -> None:
     """Send a test message to every configured channel and report each one's result."""
     from alerts.deliver import test_channel  # noqa: PLC0415
     from flows.output import print_table  # noqa: PLC0415
-    from flows.runtime import secret_resolver  # noqa: PLC0415
+    from flows.secrets import secret_resolver  # noqa: PLC0415
 
     with command_runtime(ctx) as runtime:
         channels = runtime.config.channels
@@ -472,8 +479,8 @@ def report(ctx: typer.Context,
            metric: Annotated[Optional[list[str]], typer.Option(help="Only these metric ids (repeatable).")] = None,
            since: DateOpt = None) -> None:
     """Write one self-contained HTML report: timelines, changes, conflicts and sources."""
-    from flows.report import render, write_report  # noqa: PLC0415
-    from flows.runtime import make_data_dir  # noqa: PLC0415
+    from app.report import render, write_report  # noqa: PLC0415
+    from app.runtime import make_data_dir  # noqa: PLC0415
 
     since_day = _date(since)
     with command_runtime(ctx) as runtime:

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from app.stopping import signals_end_the_command
 from core.errors import FetchError
 from flows.server_lock import STARTUP_TIMEOUT, serialise_local_runs
-from flows.stopping import signals_end_the_command
 from flows.terminal import command_runtime, config_path, console, err_console, stopped
 
 if TYPE_CHECKING:
@@ -69,8 +69,8 @@ def run(
     When no source is due (and not --all), no flow starts: pending alerts are sent and the next poll named.
     A server that `claimwatch serve` started is used instead of a temporary one.
     """
-    from flows.baseline import ensure_baseline  # noqa: PLC0415
-    from flows.polling import due_sources  # noqa: PLC0415
+    from app.baseline import ensure_baseline  # noqa: PLC0415
+    from app.polling import due_sources  # noqa: PLC0415
 
     with signals_end_the_command(), command_runtime(ctx) as runtime:
         seeded = ensure_baseline(runtime.pipeline)
@@ -94,9 +94,9 @@ def run(
 
 def _nothing_due(runtime: Any) -> None:
     """No flow: send what the outbox holds, and say when the next poll is."""
-    from flows.delivery import deliver_pending  # noqa: PLC0415
-    from flows.polling import next_poll  # noqa: PLC0415
-    from flows.runtime import secret_resolver  # noqa: PLC0415
+    from app.delivery import deliver_pending  # noqa: PLC0415
+    from app.polling import next_poll  # noqa: PLC0415
+    from flows.secrets import secret_resolver  # noqa: PLC0415
 
     report = deliver_pending(runtime.pipeline, secret_resolver())
     pending = len(runtime.store.pending(due_only=False))
@@ -130,7 +130,7 @@ def backfill(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log.")] = False,
 ) -> None:
     """Ingest archived pages in capture order; what is stored already is skipped."""
-    from flows.backfill_inputs import WAYBACK_BASE, Inputs, check_inputs  # noqa: PLC0415 - no Prefect here
+    from app.backfill_inputs import WAYBACK_BASE, Inputs, check_inputs  # noqa: PLC0415 - no Prefect here
 
     inputs = Inputs(tuple(urls or ()), str(urls_file) if urls_file else None, str(folder) if folder else None,
                     cdx, match, from_, to, wayback or WAYBACK_BASE)
@@ -167,7 +167,8 @@ def serve(
 
 def sources(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Health of each source: last success, failures, next poll, silence."""
-    from flows.output import dump_json, print_table  # noqa: PLC0415
+    from app.records import dump_json  # noqa: PLC0415
+    from flows.output import print_table  # noqa: PLC0415
     from sources.registry import load_sources  # noqa: PLC0415
 
     with command_runtime(ctx) as runtime:
@@ -272,7 +273,7 @@ def print_run(console: Console, summary: Any) -> None:
         console.print(f"  warning: {_one_line(warning)}", soft_wrap=True)
     for name in [n for n in s.silent if n not in {u[0] for u in s.unreachable}]:
         console.print(f"  silent: {name} has given nothing for longer than usual", markup=False)
-    for error in s.page_errors:  # each names its URL and cause (sources/, flows/tasks.py and flows/extraction.py word them)
+    for error in s.page_errors:  # each names its URL and cause (sources/, flows/tasks.py and app/extraction.py word them)
         console.print(f"  page failed: {_one_line(error)}", markup=False, soft_wrap=True)
     for error in s.delivery_errors:
         console.print(f"  alert not delivered: {_one_line(error)}", markup=False, soft_wrap=True)

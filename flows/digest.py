@@ -9,10 +9,11 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from alerts.report import change_table, summary_markdown
-from flows.baseline import seed_baseline
-from flows.delivery import DeliveryReport, deliver_pending
-from flows.report import build_report
-from flows.runtime import open_runtime, secret_resolver
+from app.baseline import seed_baseline
+from app.delivery import DeliveryReport, deliver_pending
+from app.report import build_report
+from app.runtime import open_runtime
+from flows.secrets import secret_resolver
 
 
 @dataclass(frozen=True)

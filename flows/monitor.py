@@ -22,18 +22,19 @@ from datetime import UTC, date, datetime
 from prefect import flow, get_run_logger, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from app.baseline import ensure_baseline
+from app.delivery import DeliveryReport, deliver_pending
+from app.extraction import Extracted, PageJob
+from app.polling import due_sources
+from app.runtime import Runtime, open_runtime
+from app.stopping import STOP, graceful_stop, stopped_by
+from app.summary import changes_table, events_markdown, problems_markdown
 from core.config import Config
 from core.periods import LooseDate
 from core.types import ChangeEvent, SourceState
-from flows.baseline import ensure_baseline
-from flows.delivery import DeliveryReport, deliver_pending
-from flows.extraction import Extracted, PageJob
 from flows.failures import error_line
-from flows.polling import due_sources
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
-from flows.runtime import Runtime, open_runtime, secret_resolver
-from flows.stopping import STOP, graceful_stop, stopped_by
-from flows.summary import changes_table, events_markdown, problems_markdown
+from flows.secrets import secret_resolver
 from flows.tasks import BatchResult, PollResult, batched, fetch_page_batch, poll_source, start_extraction
 from sources.feeds import FeedEntry, dedupe_entries
 from sources.health import SILENCE_FACTOR, is_silent, record_poll

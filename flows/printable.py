@@ -3,19 +3,16 @@
 Everything printed comes from pages, feeds and servers. Read as markup, "Evil [/] News" crashed every
 later table and ``[link=...]`` became a hyperlink; passed through, an escape sequence could clear the
 screen or plant a hyperlink. The console here reads no markup and drops control characters; tables hold
-``Text`` cells (flows/output.py). Light: every command imports it.
+``Text`` cells (flows/output.py); JSON escapes them (app/records.py). Light: every command imports it.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rich.console import Console
 
-# C0 controls but tab and line feed, DEL, C1 controls (U+009B is CSI on some terminals), bidi embeddings,
-# overrides and isolates (they reorder what is shown).
-CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+from app.records import CONTROL
 
 
 def printable(value: object) -> str:

@@ -17,13 +17,13 @@ from pathlib import Path
 
 from prefect import task
 
+from app.extraction import EXTRACT_PROCESSES, Extracted, PageJob, extract, start_workers
+from app.stopping import STOP
 from core.config import HttpConfig
 from core.errors import InputError
 from core.types import SourceState
-from flows.extraction import EXTRACT_PROCESSES, Extracted, PageJob, extract, start_workers
 from flows.failures import error_line
 from flows.politeness import GlobalHostLimiter
-from flows.stopping import STOP
 from sources.archive import ArchiveItem, fetch_memento
 from sources.feeds import FeedEntry, fetch_feed, newest
 from sources.http import HttpClient

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
+from app.stopping import EXIT_STATUS
 from flows.printable import SafeConsole, printable
-from flows.stopping import EXIT_STATUS
 
 if TYPE_CHECKING:
-    from flows.runtime import Runtime
+    from app.runtime import Runtime
 
 console = SafeConsole(soft_wrap=True)  # messages stay one line each, for people and for grep
 err_console = SafeConsole(soft_wrap=True, stderr=True)  # what is not the command's output: waits, notes
@@ -28,7 +28,7 @@ def config_path(ctx: typer.Context) -> str | None:
 @contextmanager
 def command_runtime(ctx: typer.Context) -> Iterator[Runtime]:
     """The configured runtime for one command, closed afterwards."""
-    from flows.runtime import open_runtime  # noqa: PLC0415 - storage loads SQLAlchemy: only when a command needs it
+    from app.runtime import open_runtime  # noqa: PLC0415 - storage loads SQLAlchemy: only when a command needs it
 
     runtime = open_runtime(config_path(ctx))
     try:

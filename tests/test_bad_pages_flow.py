@@ -14,10 +14,10 @@ from support.faults import article_urls, serve_bad_pages, table_counts
 from support.flows import Article, feed_source, harness_url, rss, write_config
 from support.http_server import LocalServer
 
-from flows.baseline import seed_baseline
+from app.baseline import seed_baseline
+from app.runtime import open_runtime
 from flows.commands import print_run
 from flows.monitor import MonitorSummary, monitor
-from flows.runtime import open_runtime
 from storage import Store
 
 pytestmark = pytest.mark.timeout(180)

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app.current import standing_values
+from app.pipeline import Pipeline
 from core.config import Config
 from core.periods import LooseDate
 from core.types import ChangeKind, Document
-from flows.current import standing_values
-from flows.pipeline import Pipeline
 from storage import Store
 
 SEQUENCE = yaml.safe_load((Path(__file__).parent / "data" / "change_sequence.yaml").read_text(encoding="utf-8"))

@@ -13,10 +13,10 @@ from support.flows import hook_channel, write_config
 from support.servers import Receiver, receiver
 
 from alerts.secrets import env_secret_resolver
+from app.delivery import LEASE, deliver_pending
+from app.runtime import open_runtime
 from core.periods import LooseDate
 from core.types import Alert, Document
-from flows.delivery import LEASE, deliver_pending
-from flows.runtime import open_runtime
 
 pytestmark = pytest.mark.timeout(600)
 

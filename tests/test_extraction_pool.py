@@ -16,9 +16,9 @@ from support.faults import figures_without_a_stop
 from support.flows import Article, feed_source, harness_url, rss, write_config
 from support.http_server import LocalServer
 
+from app import extraction
+from app.extraction import PageJob, extraction_pool, pool_started, shutdown_pool, start_workers
 from core.config import HttpConfig
-from flows import extraction
-from flows.extraction import PageJob, extraction_pool, pool_started, shutdown_pool, start_workers
 from flows.monitor import monitor
 from flows.tasks import fetch_pages
 
@@ -58,7 +58,7 @@ def _worker_pids() -> list[int]:
 def test_the_worker_module_loads_no_prefect() -> None:
     """A spawned worker imports this to run extract_body: no Prefect (it would cost seconds per worker)."""
     code = (
-        "import sys, flows.extraction; print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))"
+        "import sys, app.extraction; print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
@@ -117,7 +117,7 @@ def test_workers_exit_when_their_flow_process_is_killed(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """
         import sys, time
-        from flows.extraction import extraction_pool
+        from app.extraction import extraction_pool
         pool = extraction_pool(2)
         for _ in range(2):
             pool.submit(time.sleep, 0.2).result()

@@ -27,12 +27,12 @@ from support.http_server import LocalServer, Reply
 from support.servers import closed_port, receiver, smtp_server
 from typer.testing import CliRunner
 
+from app.baseline import seed_baseline
+from app.delivery import LEASE
+from app.runtime import open_runtime
 from core.types import ChangeKind
-from flows.baseline import seed_baseline
 from flows.cli import app
-from flows.delivery import LEASE
 from flows.monitor import MonitorSummary, monitor
-from flows.runtime import open_runtime
 from storage import Store
 
 pytestmark = pytest.mark.timeout(240)

@@ -8,17 +8,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ROOMS = ("core", "sources", "extractors", "alerts", "storage", "flows", "data")
+ROOMS = ("core", "sources", "extractors", "alerts", "storage", "app", "flows", "data")
 ALLOWED = {
     "core": {"core"},
     "extractors": {"core", "extractors"},
     "sources": {"core", "sources"},
     "storage": {"core", "storage"},
     "alerts": {"core", "alerts"},
+    # the path without Prefect: everything below it, never the flows above it
+    "app": {"core", "sources", "extractors", "alerts", "storage", "app"},
     "flows": set(ROOMS),
     "data": {"data"},
 }
-PREFECT_ROOMS = {"flows"}
+PREFECT_ROOMS = {"flows"}  # the only room that may import Prefect (and typer: the command line lives there)
+TERMINAL = {"typer", "rich", "click"}  # what a command line uses to talk to people
 
 
 def _imports(path: Path) -> set[str]:
@@ -44,5 +47,6 @@ def test_room_imports_only_what_it_may(path: Path) -> None:
     assert ours <= ALLOWED[room], f"{room}/ may not import {sorted(ours - ALLOWED[room])}"
     if room not in PREFECT_ROOMS:
         assert "prefect" not in imported and "prefect_dask" not in imported, f"{room}/ may not import prefect"
+        assert not imported & TERMINAL, f"{room}/ may not import {sorted(imported & TERMINAL)}"
     if room != "storage":
         assert not imported & {"sqlalchemy", "alembic"}, f"{room}/ may not use SQL; storage/ holds it"

@@ -5,15 +5,15 @@ from __future__ import annotations
 import threading
 
 import pytest
+from support.diff import claim
 
+from app.pipeline import Pipeline
 from core.config import Config
 from core.diff import diff
 from core.errors import StorageError
 from core.periods import LooseDate
 from core.types import ChangeEvent, Claim, Document
-from flows.pipeline import Pipeline
 from storage import Store
-from support.diff import claim
 
 METRIC = "qwen.downloads"  # cumulative, unit count
 

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from app.pipeline import Pipeline
+from app.reextract import reextract
 from core.config import Config
 from core.diff import current, open_conflicts
 from core.periods import LooseDate, Period
 from core.types import Claim, Document, MetricKind, Qualifier
 from extractors.claims import EXTRACTOR_VERSION
-from flows.pipeline import Pipeline
-from flows.reextract import reextract
 from storage import Store
 from storage.models import ArticleRow
 
@@ -187,7 +187,7 @@ def test_the_command_prints_a_summary_and_refuses_a_bad_date(tmp_path: Path) -> 
 
 
 def test_revisions_are_exported(store: Store) -> None:
-    from flows.export import export_lines  # noqa: PLC0415
+    from app.export import export_lines  # noqa: PLC0415
 
     pipeline = Pipeline(store, Config())
     pipeline.ingest_claims(_document("https://news.example/q3", RESULTS, "2025-11-26"), [], alerts=False)

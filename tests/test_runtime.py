@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from support.flows import harness_url
 
+from app.runtime import secret_resolver
 from core.config import SecretRef
 from core.errors import ConfigError
-from flows.runtime import secret_resolver
+from flows.secrets import prefect_secret
 
 
 def test_environment_secret() -> None:
@@ -22,8 +23,13 @@ def test_prefect_secret_block() -> None:
     from prefect.blocks.system import Secret
 
     Secret(value="s3cret-token-value").save("claimwatch-test-secret", overwrite=True)
-    resolve = secret_resolver({})
+    resolve = secret_resolver({}, blocks=prefect_secret)
     assert resolve(SecretRef(prefect_block="claimwatch-test-secret")) == "s3cret-token-value"
     with pytest.raises(ConfigError, match="no-such-block") as info:
         resolve(SecretRef(prefect_block="no-such-block"))
     assert "s3cret" not in str(info.value)
+
+
+def test_a_block_without_a_reader_of_blocks_is_one_line() -> None:
+    with pytest.raises(ConfigError, match="'hook' needs Prefect"):
+        secret_resolver({})(SecretRef(prefect_block="hook"))

@@ -15,10 +15,10 @@ from types import ModuleType
 
 import yaml
 
+from app.records import claim_json
 from core.periods import LooseDate
 from extractors.claims import extract_claims
 from extractors.text import load_document
-from flows.output import claim_json
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 SHARED_SCORER = SHARED / "eval" / "score_claims.py"

@@ -1,7 +1,7 @@
 """Stopping a run in seconds, keeping what it did: SIGTERM or Ctrl-C sets one event that every wait watches.
 
 While a flow's steps run (``graceful_stop``), the first SIGTERM or Ctrl-C only sets ``STOP``: fetches
-(sources.http), politeness and back-off waits and extraction waits (flows.extraction) end within a second
+(sources.http), politeness and back-off waits and extraction waits (app.extraction) end within a second
 as "stopped" errors, and the steps wind down: what was read is stored, sources are recorded without
 counting the stop as their failure, and alerts wait in the outbox for the next run. A second signal
 raises ``Terminated`` at once. Outside the steps (Prefect's own set-up, or a thread where no handler can

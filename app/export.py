@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from app.records import stored_event_json
 from core.errors import InputError
 from core.types import Claim
-from flows.output import stored_event_json
 from storage import Store, StoredArticle, StoredEvent, StoredRevision
 
 

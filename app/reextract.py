@@ -22,12 +22,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from app.pipeline import Pipeline
 from core.diff import current
 from core.errors import ClaimwatchError
 from core.periods import LooseDate
 from core.types import ALERTING_KINDS, ChangeEvent, Claim, Document
 from extractors.claims import EXTRACTOR_VERSION, extract_claims
-from flows.pipeline import Pipeline
 from storage import EventRef, StoredArticle, Transaction
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.runtime import Runtime
 from core.types import SourceState
-from flows.runtime import Runtime
 from sources.registry import SOURCE_KINDS, SourceSpec, load_sources
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from alerts.secrets import SecretResolver, env_secret_resolver
+from app.pipeline import Pipeline
 from core.config import Config, SecretRef, load_config
 from core.errors import ConfigError
-from flows.pipeline import Pipeline
 from storage import Store
 
 if TYPE_CHECKING:
@@ -62,24 +62,18 @@ def make_data_dir(folder: Path) -> None:
         raise ConfigError(f"data_dir: {folder}: cannot create the data directory: {exc.strerror}") from None
 
 
-def secret_resolver(env: Mapping[str, str] | None = None) -> SecretResolver:
-    """Secrets from environment variables, or from Prefect Secret blocks when a channel names one."""
+def secret_resolver(env: Mapping[str, str] | None = None,
+                    blocks: Callable[[str], str] | None = None) -> SecretResolver:
+    """Secrets from environment variables, or from ``blocks`` (flows/secrets.py: Prefect Secret blocks) when a
+    channel names a block; ConfigError naming the block when no reader of blocks is given."""
     from_env = env_secret_resolver(os.environ if env is None else env)
 
     def resolve(ref: SecretRef) -> str:
         """The secret's value, from wherever the reference points."""
         if ref.env is not None:
             return from_env(ref)
-        return _prefect_secret(ref.prefect_block or "")
+        if blocks is None:
+            raise ConfigError(f"secret: block {ref.prefect_block!r} needs Prefect: run it from the flows or CLI")
+        return blocks(ref.prefect_block or "")
 
     return resolve
-
-
-def _prefect_secret(name: str) -> str:
-    """A Prefect Secret block's value; ConfigError naming the block (never its value)."""
-    from prefect.blocks.system import Secret  # noqa: PLC0415 - loading Prefect costs a second; only here
-
-    try:
-        return str(Secret.load(name).get())
-    except (ValueError, RuntimeError) as exc:
-        raise ConfigError(f"secret: Prefect Secret block {name!r} cannot be loaded ({type(exc).__name__})") from None

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import FrameType
 
+from app.stopping import STOP
 from core.errors import ExtractionError
 from core.periods import LooseDate
 from core.published import PublishedSource, check_not_future, first_seen
@@ -29,7 +30,6 @@ from core.types import Claim, Document
 from extractors.catalog import load_catalog
 from extractors.claims import extract_claims
 from extractors.text import document_from_html
-from flows.stopping import STOP
 from sources.relevance import is_relevant
 
 # Extraction is CPU-bound Python: more threads extracting at once than there are cores only fight over the

@@ -9,9 +9,9 @@ from datetime import date, timedelta
 from alerts.context import AlertContext
 from alerts.deliver import DeliveryResult, deliver
 from alerts.secrets import SecretResolver
+from app.pipeline import Pipeline
+from app.stopping import STOP
 from core.types import ChangeEvent, Claim
-from flows.pipeline import Pipeline
-from flows.stopping import STOP
 from storage import PendingDelivery, Store
 
 HISTORY_IN_ALERT = 5  # recent values shown in an alert body: enough to see a trend, short enough to read

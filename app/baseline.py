@@ -10,12 +10,12 @@ from pathlib import Path
 
 import yaml
 
+from app.pipeline import IngestResult, Pipeline
 from core.errors import InputError
 from core.periods import LooseDate
 from core.published import PublishedSource
 from core.types import Document
 from extractors.text import load_document
-from flows.pipeline import IngestResult, Pipeline
 
 MANIFEST = "manifest.yaml"
 BASELINE_LOCK = "baseline"  # taken by every writer that may find the database empty (storage.locks)

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from alerts.report import ChangeRow, ConflictRow, MetricSeries, Point, ReportData, SourceRow, render_report
+from app.runtime import Runtime
 from core.diff import ClosedConflict, Conflict, closed_conflicts, current, open_conflicts
 from core.errors import InputError
 from core.types import Claim, Metric
-from flows.runtime import Runtime
 from storage import ArticleInfo, Store
 
 
