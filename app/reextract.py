@@ -28,7 +28,7 @@ from core.errors import ClaimwatchError
 from core.periods import LooseDate
 from core.types import ALERTING_KINDS, ChangeEvent, Claim, Document
 from extractors.claims import EXTRACTOR_VERSION, extract_claims
-from storage import EventRef, StoredArticle, Transaction
+from storage import ArticleInfo, EventRef, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class Reextraction:
 class _Reading:
     """An article read again: its tracked figures (normalised) and the untracked numbers."""
 
-    article: StoredArticle
+    info: ArticleInfo
     tracked: tuple[Claim, ...]
     untracked: tuple[Claim, ...]
 
@@ -101,9 +101,9 @@ def reextract(pipeline: Pipeline, *, since: date | None = None, dry_run: bool = 
               now: datetime | None = None) -> Reextraction:
     """Read stored articles (published on or after ``since``) again, oldest first, and store what changed."""
     run = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-    stored = [a for a in pipeline.store.articles() if _in_range(a, since)]
-    readable = sorted((a for a in stored if a.text is not None), key=_publication_order)
-    readings, errors = _read_all(pipeline, readable)
+    infos = [a for a in pipeline.store.article_infos() if _in_range(a, since)]
+    wanted = sorted(infos, key=_publication_order)
+    readings, errors, without_text = _read_all(pipeline, wanted)
     before = _values(pipeline, pipeline.store.claims)
     with pipeline.store.transaction(dry_run=dry_run) as tx:
         revisions = [r for reading in readings for r in _apply(pipeline, tx, reading, run)]
@@ -112,58 +112,61 @@ def reextract(pipeline: Pipeline, *, since: date | None = None, dry_run: bool = 
     pipeline.histories.forget()  # a dry run's claims were rolled back; a real one's withdrawn claims are gone
     return Reextraction(
         run=run, version=EXTRACTOR_VERSION, dry_run=dry_run, articles=len(readings), errors=tuple(errors),
-        without_text=len(stored) - len(readable), revised=len({r.source for r in revisions}),
+        without_text=without_text, revised=len({r.source for r in revisions}),
         revisions=tuple(revisions), series=_summary(revisions, before, after), queued=queued,
     )  # fmt: skip
 
 
-def _in_range(article: StoredArticle, since: date | None) -> bool:
+def _in_range(article: ArticleInfo, since: date | None) -> bool:
     """Whether an article was published on or after ``since`` (every article when no date is given)."""
-    published = article.info.published
+    published = article.published
     return since is None or (published is not None and published.day >= since)
 
 
-def _publication_order(article: StoredArticle) -> tuple[date, int]:
+def _publication_order(article: ArticleInfo) -> tuple[date, int]:
     """Oldest first; undated articles last, in the order stored."""
-    published = article.info.published
-    return (published.day if published is not None else _LAST, article.info.id)
+    published = article.published
+    return (published.day if published is not None else _LAST, article.id)
 
 
-def _read_all(pipeline: Pipeline, articles: Sequence[StoredArticle]) -> tuple[list[_Reading], list[str]]:
-    """Each article read again; one error line for each that cannot be (the others go on)."""
-    readings, errors = [], []
-    for article in articles:
+def _read_all(pipeline: Pipeline, articles: Sequence[ArticleInfo]) -> tuple[list[_Reading], list[str], int]:
+    """Each article read again (its text fetched one at a time); one error line for each that cannot be (the
+    others go on); and how many have no stored text."""
+    readings, errors, without_text = [], [], 0
+    for info in articles:
+        text = pipeline.store.article_text(info.id)
+        if text is None:
+            without_text += 1
+            continue
         try:
-            readings.append(_read(pipeline, article))
+            readings.append(_read(pipeline, info, text))
         except ClaimwatchError as exc:
-            errors.append(f"{article.info.source}: {exc}")
+            errors.append(f"{info.source}: {exc}")
         except Exception as exc:  # a bug in the extractor must not stop the others being read
-            log.exception("reextract: %s could not be read again", article.info.source)
-            errors.append(f"{article.info.source}: {type(exc).__name__}: {exc}")
-    return readings, errors
+            log.exception("reextract: %s could not be read again", info.source)
+            errors.append(f"{info.source}: {type(exc).__name__}: {exc}")
+    return readings, errors, without_text
 
 
-def _read(pipeline: Pipeline, article: StoredArticle) -> _Reading:
+def _read(pipeline: Pipeline, info: ArticleInfo, text: str) -> _Reading:
     """The figures the current extractor reads in a stored article."""
-    document = _document(article)
+    document = _document(info, text)
     claims = extract_claims(document, pipeline.catalog)
     tracked = pipeline.normalised(document, claims)
     untracked = [c for c in claims if c.metric is None or c.metric not in pipeline.catalog.metrics]
-    return _Reading(article, tuple(tracked), tuple(untracked))
+    return _Reading(info, tuple(tracked), tuple(untracked))
 
 
-def _document(article: StoredArticle) -> Document:
+def _document(info: ArticleInfo, text: str) -> Document:
     """The document an article was stored from."""
-    info = article.info
-    assert article.text is not None  # only articles with a stored text are read again
-    return Document(source=info.source, text=article.text, url=info.url, title=info.title,
+    return Document(source=info.source, text=text, url=info.url, title=info.title,
                     publisher=info.publisher, published=info.published, language=info.language,
                     fetched_at=info.fetched_at, published_source=info.published_source)
 
 
 def _apply(pipeline: Pipeline, tx: Transaction, reading: _Reading, run: str) -> list[Revision]:
     """Bring one article's stored claims in line with its reading; the revisions it made."""
-    article_id = reading.article.info.id
+    article_id = reading.info.id
     stored = tx.article_claims(article_id)
     old = {_figure(c): (claim_id, c) for claim_id, c in stored if c.metric is not None}
     new = {_figure(c): c for c in reading.tracked}
@@ -180,7 +183,7 @@ def _apply(pipeline: Pipeline, tx: Transaction, reading: _Reading, run: str) -> 
     else:
         events = {}
     tx.mark_read_by(article_id, EXTRACTOR_VERSION)
-    revisions = _pair(reading.article.info.source, [c for _, c in vanished], appeared, events)
+    revisions = _pair(reading.info.source, [c for _, c in vanished], appeared, events)
     for revision in revisions:
         tx.record_revision(run, article_id, revision.old, revision.new, revision.event_id)
     return revisions

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from core.errors import StorageError
 from core.types import ChangeEvent, ChangeKind, Claim
@@ -114,10 +114,21 @@ def numbered_claims(
     return [(row.id, claim_from_rows(row, article)) for row, article in session.execute(query).tuples()]
 
 
-def stored_articles(session: Session) -> list[StoredArticle]:
-    """Every article with its text, in the order stored."""
-    rows = session.execute(select(ArticleRow).order_by(ArticleRow.id)).scalars()
-    return [StoredArticle(article_info(row), row.text) for row in rows]
+def stored_articles(session: Session, after: int = 0, limit: int | None = None) -> list[StoredArticle]:
+    """Articles with their texts, in the order stored: those after an id, at most ``limit`` of them."""
+    query = select(ArticleRow).where(ArticleRow.id > after).order_by(ArticleRow.id).limit(limit)
+    return [StoredArticle(article_info(row), row.text) for row in session.execute(query).scalars()]
+
+
+def article_infos(session: Session) -> list[ArticleInfo]:
+    """Every article without its text (the text is not read), in the order stored."""
+    query = select(ArticleRow).options(defer(ArticleRow.text)).order_by(ArticleRow.id)
+    return [article_info(row) for row in session.execute(query).scalars()]
+
+
+def article_text(session: Session, article_id: int) -> str | None:
+    """One article's stored text (None when it was stored before texts were kept, or is unknown)."""
+    return session.execute(select(ArticleRow.text).where(ArticleRow.id == article_id)).scalar_one_or_none()
 
 
 def all_claims(session: Session) -> list[Claim]:

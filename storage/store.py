@@ -40,6 +40,7 @@ from storage.rows import state_from_row, state_values
 from storage.transaction import Transaction
 from storage.upsert import insert_ignore
 
+ARTICLES_PAGE = 200  # articles read per transaction when all are read: a page of whole texts stays small
 MAX_ERROR_CHARS = 1000  # a delivery error is one line for people; a whole HTML error page is not
 LEASED = "sending"  # outbox status of rows a delivery run has taken; theirs until next_attempt_at
 T = TypeVar("T")
@@ -163,9 +164,20 @@ class Store:
 
         return self._read(lambda s: Counts(count(s, ArticleRow), count(s, ClaimRow), count(s, EventRow)))
 
-    def articles(self) -> list[StoredArticle]:
-        """Every stored article with its text, in the order stored."""
-        return self._read(queries.stored_articles)
+    def articles(self) -> Iterator[StoredArticle]:
+        """Every stored article with its text, in the order stored, read a page at a time."""
+        after = 0
+        while page := self._read(lambda s: queries.stored_articles(s, after, ARTICLES_PAGE)):
+            yield from page
+            after = page[-1].info.id
+
+    def article_infos(self) -> list[ArticleInfo]:
+        """Every stored article without its text, in the order stored."""
+        return self._read(queries.article_infos)
+
+    def article_text(self, article_id: int) -> str | None:
+        """One article's stored text; None when it has none."""
+        return self._read(lambda s: queries.article_text(s, article_id))
 
     def revisions(self, run: str | None = None) -> list[StoredRevision]:
         """What re-extractions changed (one run's, or all), in the order recorded."""
