@@ -12,7 +12,7 @@ import yaml
 
 from core.errors import ConfigError
 from core.types import Metric, MetricKind
-from extractors.lexicon import DEFAULT_LEXICON, Lexicon, build, merge, parse_entries
+from extractors.lexicon import DEFAULT_LEXICON, Lexicon, build, checked_mapping, merge, parse_entries
 
 DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "data" / "metrics.yaml"
 
@@ -131,11 +131,7 @@ _METRIC_KEYS = frozenset(
 def _entry(path: Path, metric_id: str, entry: object, watched: frozenset[str]) -> tuple[Metric, MatchRule]:
     """One metric and its rule; ConfigError naming the file, the key and the problem when it is malformed."""
     where = f"{path}: metrics.{metric_id}"
-    if not isinstance(entry, dict):
-        raise ConfigError(f"{where}: expected a mapping")
-    unknown = sorted(set(entry) - _METRIC_KEYS)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r}")
+    entry = checked_mapping(where, entry, _METRIC_KEYS, "a mapping")
     try:
         metric = Metric(
             id=metric_id,

@@ -90,11 +90,7 @@ def merge(base: list[Entry], extra: list[Entry]) -> list[Entry]:
 def _entry(path: Path, index: int, item: object) -> Entry:
     """One entry, validated strictly."""
     where = f"{path}: entities[{index}]"
-    if not isinstance(item, dict):
-        raise ConfigError(f"{where}: expected a mapping with id, role and names")
-    unknown = sorted(set(item) - _KEYS)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS))})")
+    item = checked_mapping(where, item, _KEYS, "a mapping with id, role and names")
     entity = item.get("id")
     if not isinstance(entity, str) or not entity:
         raise ConfigError(f"{where}.id: expected an entity id")
@@ -107,6 +103,16 @@ def _entry(path: Path, index: int, item: object) -> Entry:
         _month(where, item.get("fiscal_year_end", CALENDAR_YEAR_END)),
         _part_of(where, item.get("part_of")),
     )
+
+
+def checked_mapping(where: str, item: object, known: frozenset[str], expected: str) -> dict:
+    """The item as a mapping of known keys only; ConfigError naming where and the first unknown key."""
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: expected {expected}")
+    unknown = sorted(set(item) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    return item
 
 
 def _role(where: str, role: object) -> str:
