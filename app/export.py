@@ -78,13 +78,17 @@ def revision_record(revision: StoredRevision) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def write_lines(path: Path, lines: Iterable[str]) -> None:
-    """Write the lines to a file; InputError naming it when that is impossible."""
+def write_lines(path: Path, lines: Iterable[str]) -> int:
+    """Write the lines to a file; how many. InputError naming the file when that is impossible."""
+    count = 0
     try:
         with path.open("w", encoding="utf-8") as handle:
-            handle.writelines(line + "\n" for line in lines)
+            for line in lines:
+                handle.write(line + "\n")
+                count += 1
     except OSError as exc:
         raise InputError(f"{path}: cannot write the export: {exc.strerror}") from None
+    return count
 
 
 def _line(record: dict[str, Any]) -> str:

@@ -136,7 +136,7 @@ def _confirm_reset(counts: Counts, yes: bool) -> None:
     if yes or not (counts.articles or counts.claims or counts.events):
         return
     what = f"--reset deletes {_what(counts)}"
-    keep = "`claimwatch export > claimwatch-backup.jsonl` keeps a copy"
+    keep = "`claimwatch export > claimwatch-backup.jsonl` keeps a copy; `claimwatch import` reads it back"
     if sys.stdin.isatty() and sys.stdout.isatty():
         if typer.confirm(f"{what} ({keep}). Delete them?", default=False):
             return
@@ -158,12 +158,38 @@ def export(ctx: typer.Context,
     from app.export import export_lines, write_lines  # noqa: PLC0415
 
     with command_runtime(ctx) as runtime:
-        lines = list(export_lines(runtime.store))
-    if out == "-":
-        sys.stdout.writelines(line + "\n" for line in lines)
-        return
-    write_lines(Path(out), lines)
-    console.print(f"export: wrote {len(lines)} lines to {out}", markup=False)
+        if out == "-":
+            sys.stdout.writelines(line + "\n" for line in export_lines(runtime.store))
+            return
+        written = write_lines(Path(out), export_lines(runtime.store))
+    console.print(f"export: wrote {written} lines to {out}", markup=False)
+
+
+@app.command("import")
+def import_(ctx: typer.Context,
+            path: Annotated[Path, typer.Argument(help="A file `claimwatch export` wrote (JSON lines).")],
+            ) -> None:
+    """Store an export's articles and claims here (say, in a new PostgreSQL database); every line is checked
+    first, and the events follow from the claims as the change engine decides them. Nothing is alerted."""
+    from app.baseline import ensure_baseline  # noqa: PLC0415
+    from app.restore import import_lines  # noqa: PLC0415
+
+    lines = _text_lines(path)
+    with command_runtime(ctx) as runtime:
+        ensure_baseline(runtime.pipeline)
+        restored = import_lines(runtime.pipeline, lines, str(path))
+    console.print(f"import: {restored.articles} articles, {restored.claims} claims, {restored.events} change "
+                  f"events decided ({restored.skipped} lines of history follow from them)", markup=False)
+
+
+def _text_lines(path: Path) -> list[str]:
+    """A file's lines; InputError naming it when it cannot be read as UTF-8 text."""
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read it as UTF-8 text ({type(exc).__name__})") from None
 
 
 @app.command()
