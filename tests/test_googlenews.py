@@ -3,12 +3,15 @@ served by a real local server; cached per id; skipped with a warning when they c
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
 import pytest
+from support.flows import Article, feed_source, harness_url, write_config
 from support.http_server import LocalServer, Reply, Request
 
 from app.googlenews import StoredLinkCache
@@ -28,7 +31,7 @@ from sources.googlenews import (
 from sources.http import HttpClient
 from storage import Store
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 
 DATA = Path(__file__).parent / "data" / "googlenews"
 # the public examples of googlenewsdecoder's README: a new id (an AU_yqL… key) and an old one (the URL inside)
@@ -237,3 +240,78 @@ def test_a_post_goes_through_robots_and_a_303_turns_it_into_a_get(server: LocalS
     page = client.post(server.url("/form"), b"a=1")
     assert page.body == b"thanks" and [(r.method, r.path) for r in server.requests[-2:]] == [
         ("POST", "/form"), ("GET", "/done")]
+
+
+# -- the monitor flow --------------------------------------------------------------------------------------
+
+UNSIGNED_ID = ("CBMiVkFVX3lxTE5vdFNpZ25lZF9fX19fX19fX19fX19fX19fX19fX19fX19fX19fX19fX19fX19"
+               "fX19fX19fX19fX19fX19fX18")
+STORIES = [
+    Article("/news/qwen-700m.html", "Qwen models pass 700 million downloads", "2026-01-10",
+            "Qwen has passed 700 million downloads, Alibaba Cloud said on Saturday.\n\n"
+            "Developers around the world keep building on the open models, the company added."),
+    Article("/news/qwen-1b.html", "Qwen tops one billion downloads", "2026-02-05",
+            "Qwen has passed 1 billion downloads, Alibaba Cloud said on Thursday.\n\n"
+            "The figure includes downloads on Hugging Face and ModelScope, the company said."),
+]
+
+
+def old_style_id(url: str) -> str:
+    """An id of the kind Google minted before mid-2024: the URL itself inside a small protobuf."""
+    raw = b"\x08\x13\x22" + bytes([len(url)]) + url.encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def google_news_rss(base: str, items: list[tuple[str, str]]) -> str:
+    """A Google News search feed (tests/data/feeds/google_news_search.xml's shape) linking to ``base``."""
+    body = "".join(_google_item(base, article_id, title) for article_id, title in items)
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><rss version="2.0" '
+            f'xmlns:media="http://search.yahoo.com/mrss/"><channel><title>"Qwen" - Google News</title>{body}'
+            f"</channel></rss>")
+
+
+def _google_item(base: str, article_id: str, title: str) -> str:
+    """One item as Google News writes it: the link and the description's anchor both lead to Google."""
+    link = f"{base}/rss/articles/{article_id}?oc=5"
+    anchor = escape(f'<a href="{link}" target="_blank">{title}</a>&nbsp;&nbsp;'
+                    '<font color="#6f6f6f">Publisher</font>')
+    return (f"<item><title>{escape(title)} - Publisher</title><link>{link}</link>"
+            f'<guid isPermaLink="false">{article_id}</guid><pubDate>Thu, 05 Feb 2026 08:00:00 GMT</pubDate>'
+            f'<description>{anchor}</description><source url="{base}">Publisher</source></item>')
+
+
+def serve_news(server: LocalServer) -> None:
+    """Two stories, a Google News feed listing them (a new id, an old one) and a link Google cannot sign."""
+    for story in STORIES:
+        server.add(story.path, story.html())
+    server.add(f"/rss/articles/{NEW_ID}", fixture("article_page.html"))
+    server.add(f"/rss/articles/{UNSIGNED_ID}", fixture("article_page_unsigned.html"))
+    server.handle(BATCH_PATH, lambda _: Reply(200, answer(server.url(STORIES[1].path)),
+                                              {"Content-Type": "application/json; charset=utf-8"}))
+    items = [(old_style_id(server.url(STORIES[0].path)), STORIES[0].title), (NEW_ID, STORIES[1].title),
+             (UNSIGNED_ID, "Qwen news nobody can open")]
+    server.add("/gnews.xml", google_news_rss(server.base, items), content_type="application/rss+xml")
+
+
+def test_the_monitor_reads_the_publishers_pages_and_skips_what_google_cannot_resolve(tmp_path: Path) -> None:
+    from flows.monitor import monitor  # noqa: PLC0415 - Prefect loads for this test only
+
+    harness_url()
+    database = f"sqlite:///{tmp_path / 'cw.db'}"
+    with LocalServer() as server:
+        serve_news(server)
+        config = write_config(tmp_path, database, [feed_source("gnews", server.url("/gnews.xml"))],
+                              google_news_url=server.base)
+        first = monitor(config_path=str(config), force=True)
+        second = monitor(config_path=str(config), force=True)
+        hits = {path: server.hits(path) for path in (BATCH_PATH, f"/rss/articles/{UNSIGNED_ID}")}
+    assert first.articles == 2 and second.articles == 0
+    skipped = [w for w in first.warnings if w.startswith("Google News link skipped")]
+    assert len(skipped) == 1 and UNSIGNED_ID in skipped[0] and "signed parameters" in skipped[0]
+    assert hits == {BATCH_PATH: 1, f"/rss/articles/{UNSIGNED_ID}": 2}  # resolved once; a failure asked again
+    with Store.open(database) as store:
+        stored = {info.source for info in store.article_infos()}
+        [gnews] = [s for s in store.sources() if s.id == "gnews"]
+    assert {server.url(s.path) for s in STORIES} <= stored
+    assert not any("/rss/articles/" in source for source in stored)  # Google's interstitial never stored
+    assert any("Google News link skipped" in w for w in gnews.state.warnings)  # shown by `claimwatch sources`
