@@ -95,6 +95,9 @@ class GoogleNewsLinks:
     client: HttpClient
     cache: LinkCache = field(default_factory=MemoryLinkCache)
     base: str = GOOGLE_NEWS  # Google News itself; a test points it at a local server
+    # the first overload or network failure: Google is not asked again by this resolver (one run), since each
+    # further link would wait out the same retries and Retry-After for the same answer
+    unavailable: FetchError | None = None
 
     def article_id(self, url: str) -> str | None:
         """The article id of a Google News article link on ``base``, else None."""
@@ -118,7 +121,18 @@ class GoogleNewsLinks:
         return target
 
     def _ask(self, article_id: str, url: str) -> str:
-        """Ask Google: the article page's signed parameters, then the batchexecute answer."""
+        """Ask Google, unless it already failed in a way that the next link would meet too."""
+        if self.unavailable is not None:
+            raise FetchError(f"{url}: Google News not asked again in this run ({self.unavailable})", url=url)
+        try:
+            return self._ask_google(article_id, url)
+        except FetchError as exc:
+            if exc.transient:
+                self.unavailable = exc
+            raise
+
+    def _ask_google(self, article_id: str, url: str) -> str:
+        """The article page's signed parameters, then the batchexecute answer."""
         page = self.client.fetch(f"{self.base}/rss/articles/{article_id}", accept=HTML_TYPES)
         signature, timestamp = signed_params(page.body, url)
         form = batch_form(article_id, timestamp, signature)

@@ -198,6 +198,17 @@ def test_an_unresolvable_link_is_skipped_with_a_warning(server: LocalServer, cas
     assert cache.get(NEW_ID) is None  # a failure is not remembered: the next poll asks again
 
 
+def test_an_overloaded_google_is_asked_once_per_run(server: LocalServer) -> None:
+    server.add(f"/rss/articles/{NEW_ID}", b"busy", status=503)
+    other = OLD_ID.replace("CBMi", "CBMj")  # another id Google must be asked about
+    links = [server.url(f"/rss/articles/{NEW_ID}"), server.url(f"/rss/articles/{other}")]
+    kept, warnings = resolve_entries(links_on(server), [entry(link) for link in links])
+    assert kept == [] and "HTTP 503" in warnings[0] and "not asked again in this run" in warnings[1]
+    assert asked(server) == [f"GET /rss/articles/{NEW_ID}"]
+    kept, _ = resolve_entries(links_on(server), [entry(links[1])])  # the next run asks again
+    assert asked(server)[-1] == f"GET /rss/articles/{other}"
+
+
 # -- the guard ---------------------------------------------------------------------------------------------
 
 
