@@ -3,6 +3,7 @@
 ::
 
     sources due ──poll-source (mapped)──▶ entries ──dedupe, skip stored, relevance──▶ page jobs
+      (entries' Google News links first resolved to the publishers', in the flow: app.googlenews)
     page jobs ──fetch-pages (batches of 20, mapped, retried)──▶ Documents + claims
     Documents in publication order ──Pipeline.ingest_claims (in the flow)──▶ changes, outbox
     outbox ──deliver_pending (leased)──▶ channels;  source health saved;  artifacts attached
