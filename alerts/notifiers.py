@@ -1,5 +1,8 @@
 """Notifiers: one class per channel kind, registered in NOTIFIERS; each sends a rendered Message.
 
+A notifier names the config model it serves (``model``, one of core.config.CHANNEL_MODELS) and its
+kind is that model's; NOTIFIERS is keyed by it, so a kind is written once, in its model.
+
 A notifier raises DeliveryError (``transient`` says whether trying again may help) with a one-line
 message naming the channel and the cause; every secret it resolved is scrubbed from that message.
 """
@@ -22,9 +25,8 @@ import httpx
 from standardwebhooks import Webhook
 
 from alerts.compose import Message
-from alerts.filters import AnyChannel
 from alerts.secrets import SecretResolver, scrub
-from core.config import AppriseChannel, EmailChannel, WebhookChannel
+from core.config import AnyChannel, AppriseChannel, ChannelBase, EmailChannel, WebhookChannel, channel_kind
 from core.errors import ConfigError, DeliveryError
 
 log = logging.getLogger(__name__)
@@ -47,12 +49,17 @@ class Notifier(Protocol):
 class _Base:
     """Shared by notifiers: the channel, its resolved secrets, and a scrubbed error helper."""
 
-    kind: ClassVar[str]
+    model: ClassVar[type[ChannelBase]]  # the config model this notifier serves
 
     def __init__(self, channel: AnyChannel, resolve: SecretResolver) -> None:
         self.channel = channel
         self.secrets: list[str] = []
         self._resolve = resolve
+
+    @property
+    def kind(self) -> str:
+        """The channel kind served: the model's."""
+        return channel_kind(self.model)
 
     def secret(self, ref: object) -> str:
         """Resolve a secret and remember it for scrubbing."""
@@ -73,7 +80,7 @@ class _Base:
 class EmailNotifier(_Base):
     """Email over SMTP: SSL or STARTTLS, optional AUTH, multipart plain text and HTML."""
 
-    kind = "email"
+    model = EmailChannel
     channel: EmailChannel
 
     def __init__(self, channel: EmailChannel, resolve: SecretResolver) -> None:
@@ -152,7 +159,7 @@ def _text(raw: bytes | str) -> str:
 class WebhookNotifier(_Base):
     """A JSON POST signed per the Standard Webhooks specification."""
 
-    kind = "webhook"
+    model = WebhookChannel
     channel: WebhookChannel
 
     def __init__(self, channel: WebhookChannel, resolve: SecretResolver) -> None:
@@ -219,7 +226,7 @@ def _signer(channel: str, secret: str) -> Webhook:
 class AppriseNotifier(_Base):
     """Any Apprise URL (Slack, Discord, Teams, Telegram, ntfy, json:// …); the URL may hold a token."""
 
-    kind = "apprise"
+    model = AppriseChannel
     channel: AppriseChannel
 
     def __init__(self, channel: AppriseChannel, resolve: SecretResolver) -> None:
@@ -242,11 +249,8 @@ class AppriseNotifier(_Base):
             raise self.fail(f"Apprise could not deliver: {reason}")
 
 
-NOTIFIERS: dict[str, type[EmailNotifier] | type[WebhookNotifier] | type[AppriseNotifier]] = {
-    EmailNotifier.kind: EmailNotifier,
-    WebhookNotifier.kind: WebhookNotifier,
-    AppriseNotifier.kind: AppriseNotifier,
-}
+NOTIFIER_CLASSES: tuple[type[_Base], ...] = (EmailNotifier, WebhookNotifier, AppriseNotifier)
+NOTIFIERS: dict[str, type[_Base]] = {channel_kind(n.model): n for n in NOTIFIER_CLASSES}
 
 
 def notifier_for(channel: AnyChannel, resolve: SecretResolver) -> Notifier:
