@@ -9,20 +9,23 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support.flows import Article
+from support.flows import Article, harness_url, write_config
 from support.http_server import LocalServer, Reply, Request
+from typer.testing import CliRunner
 
 from alerts.notifiers import NOTIFIER_CLASSES, NOTIFIERS, notifier_for
 from core.config import CHANNEL_MODELS, AppriseChannel, Channel, HttpConfig, channel_kind, parse_config
 from core.errors import ConfigError, InputError
 from core.types import SourceState
+from flows.cli import app
+from flows.monitor import monitor
 from flows.tasks import poll
 from sources.http import HttpClient
 from sources.kinds import SOURCE_KINDS, ArchiveKind, PollKind, archive_kind, kinds_of, poll_kind
 from sources.kinds.cdx import CdxKind
 from sources.registry import kinds_markdown, load_sources, parse_sources
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 
 ROOT = Path(__file__).resolve().parents[1]
 ORIGIN = "https://news.example.com"
@@ -121,7 +124,8 @@ def test_a_cdx_search_checks_its_own_keys(changes: dict[str, object], message: s
 def test_a_cdx_search_reads_to_as_the_end_of_that_month() -> None:
     [spec] = parse_sources({"sources": [entry("cdx")]})
     query = CdxKind().query(spec)
-    assert (query.url, query.match_type, query.from_date) == ("news.example.com/blog/", "prefix", date(2026, 1, 1))
+    assert (query.url, query.match_type) == ("news.example.com/blog/", "prefix")
+    assert query.from_date == date(2026, 1, 1)
     assert query.to_date == datetime(2026, 3, 31, 23, 59, 59, tzinfo=UTC)
 
 
@@ -129,12 +133,13 @@ def test_a_cdx_search_reads_to_as_the_end_of_that_month() -> None:
 
 RSS = (f"<rss version='2.0'><channel><title>n</title><item><title>Qwen passes 1 billion</title>"
        f"<link>{ORIGIN}/qwen-1b</link><description>Qwen downloads</description></item></channel></rss>")
-LISTING = (f"<html><body><nav><a href='/about'>about</a></nav><main>"
-           f"<a href='/news/2026/qwen-passes-1-billion-downloads'>Qwen passes 1 billion downloads</a>"
-           f"</main></body></html>")
-POLLED = {  # what each poll kind's local server answers, and a link polling it must find ("/": on that server)
+LISTING = ("<html><body><nav><a href='/about'>about</a></nav><main>"
+           "<a href='/news/2026/qwen-passes-1-billion-downloads'>Qwen passes 1 billion downloads</a>"
+           "</main></body></html>")
+# what each poll kind's local server answers, and a link polling it must find ("/...": on that server)
+POLLED = {
     "feed": (RSS, "application/rss+xml", f"{ORIGIN}/qwen-1b"),
-    "page": (LISTING, "text/html", "/news/2026/qwen-passes-1-billion-downloads"),  # a listing keeps its own site
+    "page": (LISTING, "text/html", "/news/2026/qwen-passes-1-billion-downloads"),  # same-site links only
 }
 
 
@@ -180,16 +185,17 @@ CAPTURES = [  # (timestamp, path, sentence)
 
 def serve_archive(server: LocalServer) -> None:
     """Mementos of CAPTURES and a CDX search answering the /blog/ captures."""
-    pages = {f"{ORIGIN}{path}": (ts, Article(path, f"Qwen {ts}", f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}", text).html())
+    pages = {f"{ORIGIN}{path}": (ts, Article(path, f"Qwen {ts}", f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}", text))
              for ts, path, text in CAPTURES}
 
     def memento(request: Request) -> Reply:
         original = request.path.split("id_/", 1)[-1]
         if original not in pages:
             return Reply(404, b"not archived", {"Content-Type": "text/plain"})
-        ts, html = pages[original]
+        ts, page = pages[original]
         when = format_datetime(datetime.strptime(ts, "%Y%m%d%H%M%S").replace(tzinfo=UTC), usegmt=True)
-        return Reply(200, html.encode(), {"Content-Type": "text/html; charset=utf-8", "Memento-Datetime": when})
+        headers = {"Content-Type": "text/html; charset=utf-8", "Memento-Datetime": when}
+        return Reply(200, page.html().encode(), headers)
 
     def cdx(request: Request) -> Reply:
         rows = "".join(f"com,example,news){path} {ts} {ORIGIN}{path} text/html 200 D{n} 1\n"
@@ -205,9 +211,11 @@ def archive_entries(folder: Path) -> list[dict[str, object]]:
     (folder / "urls.txt").write_text(f"# the last capture\nhttps://web.archive.org/web/20260920090000/{ORIGIN}/four\n",
                                      encoding="utf-8")
     (folder / "saved").mkdir()
-    saved = Article("/saved", "Qwen saved", "2026-10-01", "Qwen has passed 2.1 billion downloads, Alibaba Cloud said.")
+    saved = Article("/saved", "Qwen saved", "2026-10-01",
+                    "Qwen has passed 2.1 billion downloads, Alibaba Cloud said.")
     (folder / "saved" / "qwen.html").write_text(saved.html(), encoding="utf-8")
-    return [entry("wayback"), entry("cdx", **{"from": "2026-01-01", "to": "2026-12"}), entry("urls"), entry("dir")]
+    cdx = entry("cdx", **{"from": "2026-01-01", "to": "2026-12"})
+    return [entry("wayback"), cdx, entry("urls"), entry("dir")]
 
 
 def test_archive_entries_cover_every_archive_kind(tmp_path: Path) -> None:
@@ -262,3 +270,67 @@ def test_an_unknown_channel_kind_names_every_registered_one() -> None:
 def test_a_notifier_reports_its_models_kind() -> None:
     notifier = notifier_for(AppriseChannel(name="a", url="json://127.0.0.1:9/"), lambda ref: "")
     assert notifier.kind == "apprise" and type(notifier) is NOTIFIERS["apprise"]
+
+
+# -- through the command line -------------------------------------------------------------------
+
+def test_kinds_command_lists_every_registered_kind() -> None:
+    result = CliRunner().invoke(app, ["kinds", "--json"])
+    listed = yaml.safe_load(result.output)
+    assert result.exit_code == 0, result.output
+    assert [k["kind"] for k in listed if k["of"] == "source"] == list(SOURCE_KINDS)
+    assert [k["kind"] for k in listed if k["of"] == "channel"] == [channel_kind(m) for m in CHANNEL_MODELS]
+    email = next(k for k in listed if k["kind"] == "email")
+    assert email["required"] == ["host", "sender", "recipients"] and email["notifier"] == "EmailNotifier"
+
+
+def test_backfill_sources_replays_every_archive_kind_and_resumes(tmp_path: Path) -> None:
+    harness_url()
+    polled = {"name": "a-feed", "kind": "feed", "url": "http://127.0.0.1:9/feed.xml", "interval": 30}
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", [polled, *archive_entries(tmp_path)])
+    runner = CliRunner()
+    with LocalServer() as server:
+        serve_archive(server)
+        command = ["--config", str(config), "backfill", "--sources", "--wayback", server.base]
+        first, again = runner.invoke(app, command), runner.invoke(app, command)
+        fetched = [r.path for r in server.requests if "id_/" in r.path]
+    health = yaml.safe_load(runner.invoke(app, ["--config", str(config), "sources", "--json"]).output)
+    assert first.exit_code == 0, first.output
+    assert "5 items, 0 already stored, 5 pages ingested" in first.output and "failed" not in first.output
+    assert "5 items, 5 already stored, 0 pages ingested" in again.output
+    assert len(fetched) == 4  # four mementos, each once; the saved page is read from disk
+    status = {row["source"]: row["status"] for row in health}
+    assert status["a-feed"] == "never polled"
+    assert [n for n, s in status.items() if "replayed by `claimwatch backfill --sources`" in s] == [
+        "the-wayback", "the-cdx", "the-urls", "the-dir"]
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ([{"name": "f", "kind": "feed", "url": "https://a.example/f", "interval": 30}],
+         "--sources: {sources} has no enabled source of an archive kind (wayback, cdx, urls, dir)"),
+        ([{"name": "gone", "kind": "dir", "url": "no-such-folder"}],
+         "source gone: {folder}/no-such-folder: no such folder"),
+    ],
+    ids=["no-archive-source", "missing-folder"],
+)
+def test_backfill_sources_refuses_in_one_line_before_any_flow(
+    entries: list[dict[str, object]], message: str, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", entries)
+    result = CliRunner().invoke(app, ["--config", str(config), "backfill", "--sources"])
+    assert result.exit_code != 0
+    assert str(result.exception) == message.format(sources=tmp_path / "sources.yaml", folder=tmp_path)
+
+
+def test_the_monitor_names_the_archive_sources_it_leaves_in_one_line(tmp_path: Path) -> None:
+    harness_url()
+    entries = [entry("wayback"), entry("dir"), {**entry("urls"), "enabled": False}]
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", entries)
+    summary = monitor(config_path=str(config), force=True)
+    assert summary.sources_polled == 0 and summary.unreachable == []
+    assert summary.warnings == [
+        "not polled: the-wayback, the-dir (archive kinds; `claimwatch backfill --sources` "
+        "or the backfill-sources deployment replays them)"
+    ]
