@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import Config
-from core.errors import InputError
+from core.errors import ClaimwatchError, InputError
 from core.periods import LooseDate
 from sources.archive import (
     WAYBACK_BASE,
@@ -58,8 +58,8 @@ class Inputs:
         }
 
 
-def stream(inputs: Inputs, config: Config) -> Iterator[ArchiveItem]:
-    """Every input's items, lazily, in the order given."""
+def stream(inputs: Inputs, config: Config, errors: list[str] | None = None) -> Iterator[ArchiveItem]:
+    """Every input's items, lazily, in the order given; ``errors`` collects the sources file's unreadable ones."""
     base = inputs.wayback_base
     yield from items_from_urls(inputs.urls, base)
     if inputs.urls_file:
@@ -70,8 +70,18 @@ def stream(inputs: Inputs, config: Config) -> Iterator[ArchiveItem]:
         client = make_wayback_client(base, user_agent=config.http.user_agent)
         yield from cdx_items(cdx_query(inputs), client, base)
     if inputs.from_sources:
-        for spec in archive_sources(config):
+        yield from _source_items(config, base, errors)
+
+
+def _source_items(config: Config, base: str, errors: list[str] | None) -> Iterator[ArchiveItem]:
+    """The archive sources' items; with ``errors``, a source that cannot be read is one line there."""
+    for spec in archive_sources(config):
+        try:
             yield from archive_kind(spec.kind).items(spec, base, config.http.user_agent)
+        except ClaimwatchError as exc:  # one unreachable CDX search must not cost the other sources
+            if errors is None:
+                raise
+            errors.append(f"source {spec.name}: {exc}")
 
 
 def archive_sources(config: Config) -> list[SourceSpec]:
@@ -87,7 +97,10 @@ def check_sources(config: Config) -> list[SourceSpec]:
         raise InputError(f"--sources: {where} has no enabled source of an archive kind "
                          f"({', '.join(kinds_of('archive'))})")
     for spec in specs:
-        archive_kind(spec.kind).check(spec)
+        try:
+            archive_kind(spec.kind).check(spec)
+        except InputError as exc:
+            raise InputError(f"source {spec.name}: {exc}") from None
     return specs
 
 

@@ -96,10 +96,9 @@ def run_backfill(runtime: Runtime, inputs: Inputs, *, alerts: bool = False) -> B
     """The backfill's steps, inside a flow run."""
     summary = BackfillSummary()
     summary.seeded = ensure_baseline(runtime.pipeline)
+    items = _dated(stream(inputs, runtime.config, summary.errors))  # a bad archive source: one error line
     try:
-        todo = sorted(
-            _unstored(runtime, _dated(stream(inputs, runtime.config)), summary), key=lambda i: i.sort_key
-        )
+        todo = sorted(_unstored(runtime, items, summary), key=lambda i: i.sort_key)
     except ClaimwatchError as exc:  # the input itself (a CDX search) could not be read: nothing to replay
         summary.fatal = str(exc)
         return summary

@@ -17,6 +17,7 @@ from alerts.notifiers import NOTIFIER_CLASSES, NOTIFIERS, notifier_for
 from core.config import CHANNEL_MODELS, AppriseChannel, Channel, HttpConfig, channel_kind, parse_config
 from core.errors import ConfigError, InputError
 from core.types import SourceState
+from flows.backfill import backfill
 from flows.cli import app
 from flows.monitor import monitor
 from flows.tasks import poll
@@ -243,11 +244,11 @@ def test_every_archive_kind_replays_its_items(kind: str, tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("kind", ["urls", "dir"])
-def test_a_missing_file_is_one_line_naming_the_source(kind: str, tmp_path: Path) -> None:
+def test_a_missing_file_is_one_line_naming_it(kind: str, tmp_path: Path) -> None:
     [spec] = parse_sources({"sources": [entry(kind, url=str(tmp_path / "gone"))]})
     with pytest.raises(InputError) as info:
         archive_kind(kind).check(spec)
-    assert str(info.value).startswith(f"source the-{kind}: ") and "\n" not in str(info.value)
+    assert str(info.value).startswith(str(tmp_path / "gone")) and "\n" not in str(info.value)
 
 
 # -- channel kinds ------------------------------------------------------------------------------
@@ -334,3 +335,14 @@ def test_the_monitor_names_the_archive_sources_it_leaves_in_one_line(tmp_path: P
         "not polled: the-wayback, the-dir (archive kinds; `claimwatch backfill --sources` "
         "or the backfill-sources deployment replays them)"
     ]
+
+
+def test_an_unreadable_archive_source_costs_only_itself(tmp_path: Path) -> None:
+    harness_url()
+    entries = [entry("cdx"), *[e for e in archive_entries(tmp_path) if e["kind"] == "dir"]]
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", entries)
+    with LocalServer() as server:
+        server.add("/cdx/search/cdx", b"bad request", status=400, content_type="text/plain")
+        summary = backfill(from_sources=True, config_path=str(config), wayback_base=server.base)
+    assert summary.fatal is None and (summary.items, summary.pages) == (1, 1)
+    assert len(summary.errors) == 1 and summary.errors[0].startswith("source the-cdx: CDX search for ")

@@ -21,7 +21,7 @@ class DirKind(FileKind):
     def check(self, spec: SourceSpec) -> None:
         """The folder is there."""
         if not Path(spec.url).is_dir():
-            raise InputError(f"source {spec.name}: {spec.url}: no such folder")
+            raise InputError(f"{spec.url}: no such folder")
 
     def items(self, spec: SourceSpec, base: str = WAYBACK_BASE,
               user_agent: str | None = None) -> Iterator[ArchiveItem]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from core.errors import InputError
 from sources.archive import WAYBACK_BASE, ArchiveItem, items_from_url_file
 from sources.kinds.files import FileKind
 from sources.spec import SourceSpec
@@ -25,8 +24,5 @@ class UrlsKind(FileKind):
 
     def items(self, spec: SourceSpec, base: str = WAYBACK_BASE,
               user_agent: str | None = None) -> Iterator[ArchiveItem]:
-        """The file's URLs, read lazily; InputError naming the source for a bad line or file."""
-        try:
-            yield from items_from_url_file(Path(spec.url), base)
-        except InputError as exc:
-            raise InputError(f"source {spec.name}: {exc}") from None
+        """The file's URLs, read lazily; InputError naming the file for a bad line or an unreadable file."""
+        yield from items_from_url_file(Path(spec.url), base)
