@@ -59,7 +59,7 @@ class Inputs:
 
 
 def stream(inputs: Inputs, config: Config, errors: list[str] | None = None) -> Iterator[ArchiveItem]:
-    """Every input's items, lazily, in the order given; ``errors`` collects the sources file's unreadable ones."""
+    """Every input's items, lazily, in order; ``errors`` collects the sources file's unreadable ones."""
     base = inputs.wayback_base
     yield from items_from_urls(inputs.urls, base)
     if inputs.urls_file:
