@@ -100,7 +100,8 @@ class AppriseChannel(ChannelBase):
 
 
 # The channel kinds, written once: the config's union and alerts.notifiers.NOTIFIERS derive from this tuple.
-# Adding a kind: its model here (a ``kind`` Literal) and its notifier in alerts/notifiers.py.
+# Adding a kind: its model here (a ``kind`` Literal), its notifier in alerts/channels/<kind>.py (registered
+# in alerts/notifiers.py NOTIFIER_CLASSES).
 CHANNEL_MODELS: tuple[type[ChannelBase], ...] = (EmailChannel, WebhookChannel, AppriseChannel)
 AnyChannel = Union[CHANNEL_MODELS]  # type: ignore[valid-type]  # noqa: UP007 - built from a tuple
 Channel = Annotated[AnyChannel, Field(discriminator="kind")]
