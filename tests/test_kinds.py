@@ -21,10 +21,11 @@ from flows.backfill import backfill
 from flows.cli import app
 from flows.monitor import monitor
 from flows.tasks import poll
+from sources.feeds import FeedEntry
 from sources.http import HttpClient
-from sources.kinds import SOURCE_KINDS, ArchiveKind, PollKind, archive_kind, kinds_of, poll_kind
+from sources.kinds import SOURCE_KINDS, ArchiveKind, PollKind, PollResult, archive_kind, kinds_of, poll_kind
 from sources.kinds.cdx import CdxKind
-from sources.registry import kinds_markdown, load_sources, parse_sources
+from sources.registry import SourceSpec, kinds_markdown, load_sources, parse_sources
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -346,3 +347,29 @@ def test_an_unreadable_archive_source_costs_only_itself(tmp_path: Path) -> None:
         summary = backfill(from_sources=True, config_path=str(config), wayback_base=server.base)
     assert summary.fatal is None and (summary.items, summary.pages) == (1, 1)
     assert len(summary.errors) == 1 and summary.errors[0].startswith("source the-cdx: CDX search for ")
+
+
+class EchoKind(PollKind):
+    """A test-only kind: one entry, its own url, so a new kind needs nothing but its class and a line."""
+
+    kind = "echo"
+    description = "the url itself, as one entry"
+    location = "any http(s) URL"
+
+    def poll(self, client: HttpClient, spec: SourceSpec, state: SourceState) -> PollResult:
+        """The page fetched, and its url as the one entry."""
+        client.fetch(spec.url)
+        return PollResult(spec.name, [FeedEntry(spec.url, spec.url, spec.url, "Qwen", "")])
+
+
+def test_a_new_kind_is_its_class_and_one_registry_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(SOURCE_KINDS, EchoKind.kind, EchoKind())  # the one line in sources/kinds/__init__.py
+    with LocalServer() as server:
+        server.add("/echo", b"<p>Qwen</p>")
+        [spec] = parse_sources({"sources": [{"name": "e", "kind": "echo", "url": server.url("/echo"),
+                                             "interval": 30}]})
+        result = poll(spec, SourceState(), HTTP)
+    assert result.error is None and [e.url for e in result.entries] == [server.url("/echo")]
+    row = "| `echo` | monitor, every interval | any http(s) URL | the url itself, as one entry |"
+    assert row in kinds_markdown()
+    assert "echo" in [k["kind"] for k in yaml.safe_load(CliRunner().invoke(app, ["kinds", "--json"]).output)]
