@@ -125,7 +125,7 @@ def test_prefect_yaml_and_serve_have_the_same_schedules() -> None:
 
 def test_serve_builds_one_deployment_per_schedule(prefect: str) -> None:
     built = {d.name: d for d in deployments("/etc/claimwatch.yaml")}
-    assert set(built) == {"monitor", "digest", "backfill"}
+    assert set(built) == {"monitor", "digest", "backfill", "backfill-sources"}
     assert built["monitor"].schedules[0].schedule.cron == "*/30 * * * *"
     assert built["monitor"].schedules[0].schedule.timezone == TIMEZONE
     assert not built["backfill"].schedules
