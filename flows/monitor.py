@@ -27,7 +27,7 @@ from app.baseline import ensure_baseline
 from app.delivery import DeliveryReport, deliver_pending
 from app.extraction import Extracted, PageJob
 from app.googlenews import google_news_links
-from app.polling import due_sources
+from app.polling import archive_note, due_sources
 from app.runtime import Runtime, open_runtime
 from app.stopping import STOP, graceful_stop, stopped_by
 from app.summary import changes_table, events_markdown, problems_markdown
@@ -103,6 +103,7 @@ def run_monitor(runtime: Runtime, *, force: bool = False, hold_digests: bool = F
     summary, now = MonitorSummary(), datetime.now(UTC)
     summary.seeded = ensure_baseline(runtime.pipeline)
     specs = due_sources(runtime, now, force)
+    summary.warnings += archive_note(runtime)
     states = {s.name: runtime.store.source_state(s.name) for s in specs}
     polls = publisher_links(runtime, poll_all(specs, states, runtime.config))
     jobs = page_jobs(runtime, specs, polls, summary)
