@@ -164,6 +164,8 @@ class Config(_Strict):
     # fetches at the default politeness, and its older items are a backfill's business
     max_items_per_poll: int = Field(default=200, gt=0)
     dask_address: str | None = None
+    # where Google News article links are resolved (sources.googlenews); a test points it at a local server
+    google_news_url: str = "https://news.google.com"
 
     def resolved_data_dir(self, env: Mapping[str, str] | None = None) -> Path:
         """The data directory, from the file, the environment or the XDG default."""
