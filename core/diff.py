@@ -200,8 +200,10 @@ def chronological(claims: Iterable[Claim]) -> list[Claim]:
 def _chronology(claim: Claim) -> tuple:
     """The sort key of ``chronological``: a total order, so equal sets sort alike."""
     period = claim.period.label if claim.period is not None else ""
-    return (_published_day(claim), claim.as_of or _EARLIEST, claim.source, claim.unit, claim.value,
-            str(claim.qualifier), period, claim.start, claim.end)
+    precision = claim.published.precision if claim.published is not None else ""
+    return (_published_day(claim), precision, claim.as_of or _EARLIEST, claim.source, claim.unit,
+            claim.value, str(claim.qualifier), period, claim.start, claim.end, claim.published_source or "",
+            claim.evidence, claim.stated_unit or "", str(claim.stated_value), claim.extractor_version)
 
 
 def agree(a: Claim, b: Claim) -> bool:
