@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,12 +57,14 @@ class Lexicon:
         return next((e.fiscal_year_end for e in self.entries if e.id == entity), CALENDAR_YEAR_END)
 
 
-def build(entries: list[Entry]) -> Lexicon:
-    """A lexicon over entries in match order; ConfigError for a part of a company that is not in it."""
+def build(entries: list[Entry], origins: Mapping[str, Path] | None = None) -> Lexicon:
+    """A lexicon over entries in match order; ConfigError, naming the entry's file from ``origins``, for a
+    part of a company that is not in it."""
     ids = {e.id for e in entries}
     for entry in entries:
         if entry.part_of is not None and entry.part_of not in ids:
-            raise ConfigError(f"entities.{entry.id}.part_of: no entity {entry.part_of!r}")
+            where = (origins or {}).get(entry.id, DEFAULT_LEXICON)
+            raise ConfigError(f"{where}: entities.{entry.id}.part_of: no entity {entry.part_of!r}")
     alternatives = "|".join(f"(?P<e{i}>{'|'.join(e.names)})" for i, e in enumerate(entries))
     # ASCII: a Latin name is a word of its own beside Chinese characters ("CIG收入", "的Qwen")
     return Lexicon(tuple(entries), re.compile(alternatives, re.ASCII))
@@ -78,6 +81,20 @@ def parse_entries(path: Path, raw: object) -> list[Entry]:
             raise ConfigError(f"{path}: entities.{entry.id}: the id is given twice")
         seen.add(entry.id)
     return entries
+
+
+def parse_terms(path: Path, raw: object) -> tuple[str, ...]:
+    """A file's `watch_terms`: words or phrases matched literally; ConfigError naming the file otherwise."""
+    if not isinstance(raw, list) or not all(isinstance(t, str) and t.strip() for t in raw):
+        raise ConfigError(f"{path}: watch_terms: expected a list of words or phrases")
+    return tuple(raw)
+
+
+def plain_names(entries: list[Entry]) -> tuple[str, ...]:
+    """The names of watched entries that are plain words (no regex syntax): watch terms as they stand."""
+    return tuple(
+        n for e in entries if e.role == "watched" for n in e.names if re.escape(n).replace("\\ ", " ") == n
+    )
 
 
 def merge(base: list[Entry], extra: list[Entry]) -> list[Entry]:
