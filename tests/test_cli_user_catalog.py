@@ -122,3 +122,21 @@ def test_a_user_catalogs_company_is_diffed_stored_and_alerted(tmp_path: Path) ->
     assert len(messages) == 4 and all("Tencent Cloud revenue" in m["Subject"] for m in messages)
     history = json.loads(_run(config, "history", "tencent_cloud.revenue", "--json").stdout)
     assert [h["value"] for h in history][-1] == 34000000000
+
+
+def test_reextract_reads_stored_articles_again_with_a_catalog_added_later(tmp_path: Path) -> None:
+    (tmp_path / "tencent.yaml").write_text(TENCENT, encoding="utf-8")
+    texts = _texts(tmp_path / "texts")
+    plain = _config(tmp_path / "plain", [], None)
+    for path, day in texts:
+        _run(plain, "ingest", "--no-alerts", "--published", day, str(path))
+    watching = _config(tmp_path / "watching", [], str(tmp_path / "tencent.yaml"))
+    settings = yaml.safe_load(watching.read_text(encoding="utf-8"))
+    settings["data_dir"] = str(tmp_path / "plain" / "data")
+    watching.write_text(yaml.safe_dump(settings), encoding="utf-8")  # the same database, now with the catalog
+    result = json.loads(_run(watching, "reextract", "--json").stdout)[0]
+    appeared = {(r["metric"], r["change"]) for r in result["revisions"]}
+    assert appeared == {(m, "appeared") for m in TENCENT_METRICS}
+    assert not any(s["vanished"] for s in result["metrics"])  # Alibaba's figures stand as they were
+    history = json.loads(_run(watching, "history", "tencent_cloud.revenue", "--json").stdout)
+    assert [h["value"] for h in history][-1] == 34000000000

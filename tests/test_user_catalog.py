@@ -17,6 +17,7 @@ from core.periods import LooseDate
 from core.types import Document
 from extractors.catalog import load_catalog
 from extractors.claims import extract_claims
+from flows.backfill import backfill
 from flows.monitor import _job, monitor
 from sources.feeds import FeedEntry
 from sources.registry import SourceSpec
@@ -172,3 +173,19 @@ def test_the_monitor_fetches_and_stores_the_users_company(tmp_path: Path, tencen
         summary = monitor(config_path=str(config), force=True)
     assert summary.articles == 1 and summary.irrelevant == 0, summary.page_errors
     assert [(e.metric, e.kind.value) for e in summary.events] == [("tencent_cloud.revenue", "new")]
+
+
+def test_a_backfill_reads_saved_pages_with_the_users_catalog(tmp_path: Path, tencent: Path) -> None:
+    harness_url()
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    later = Article("/news/t3.html", "Tencent Cloud Q3", "2026-11-13",
+                    "Tencent Cloud revenue rose to 34 billion yuan in the third quarter.")
+    for page in (later, STORY):
+        (folder / page.path.rsplit("/", 1)[-1]).write_text(page.html(), encoding="utf-8")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", [], catalog=str(tencent))
+    summary = backfill(folder=str(folder), config_path=str(config))
+    assert summary.pages == 2 and summary.errors == []
+    with Store.open(f"sqlite:///{tmp_path / 'cw.db'}") as store:
+        values = [str(c.value) for c in store.claims("tencent_cloud.revenue")]
+    assert values == ["30500000000", "34000000000"]  # by their own dates, read with the user's metrics
