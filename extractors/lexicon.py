@@ -13,7 +13,7 @@ DEFAULT_LEXICON = Path(__file__).resolve().parents[1] / "data" / "entities.yaml"
 ROLES = frozenset({"watched", "sibling", "rival"})
 REFERENCE_KINDS = frozenset({"company", "unit", "model"})  # "the company", "the unit", "the model"
 CALENDAR_YEAR_END = 12
-_KEYS = frozenset({"id", "role", "names", "refers_back_as", "fiscal_year_end", "part_of"})
+_KEYS = frozenset({"id", "role", "names", "refers_back_as", "fiscal_year_end", "part_of", "group"})
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Entry:
     refers_back_as: tuple[str, ...] = ()
     fiscal_year_end: int = CALENDAR_YEAR_END
     part_of: str | None = None  # the company it belongs to: "the cloud division" of that company is this
+    group: str | None = None  # the group it shares figures with (None: its own); another group's is a rival's
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,18 @@ class Lexicon:
     def part(self, company: str, kind: str) -> str | None:
         """The watched part of a company that a definite description of this kind names ("the unit")."""
         return next((e.id for e in self.entries if e.part_of == company and kind in e.refers_back_as), None)
+
+    def same_group(self, entity: str, other: str) -> bool:
+        """Whether two entities are of one group (a figure near one may be the other's)."""
+        return entity == other or self._group(entity) == self._group(other)
+
+    def _group(self, entity: str) -> str:
+        """An entity's group: its `group`, else its own id."""
+        return next((e.group or e.id for e in self.entries if e.id == entity), entity)
+
+    def parent(self, entity: str) -> str | None:
+        """The company an entity is part of (``part_of``), if any."""
+        return next((e.part_of for e in self.entries if e.id == entity), None)
 
     def fiscal_year_end(self, entity: str | None) -> int:
         """The month the entity's fiscal year ends (12 when it reports by the calendar year or is unknown)."""
@@ -119,6 +132,7 @@ def _entry(path: Path, index: int, item: object) -> Entry:
         _kinds(where, item.get("refers_back_as") or []),
         _month(where, item.get("fiscal_year_end", CALENDAR_YEAR_END)),
         _part_of(where, item.get("part_of")),
+        _group(where, item.get("group")),
     )
 
 
@@ -167,6 +181,13 @@ def _part_of(where: str, company: object) -> str | None:
     if company is not None and (not isinstance(company, str) or not company):
         raise ConfigError(f"{where}.part_of: expected an entity id, got {company!r}")
     return company
+
+
+def _group(where: str, group: object) -> str | None:
+    """The name of an entity's group, if given."""
+    if group is not None and (not isinstance(group, str) or not group):
+        raise ConfigError(f"{where}.group: expected a group name, got {group!r}")
+    return group
 
 
 def _month(where: str, month: object) -> int:

@@ -17,6 +17,7 @@ from core.periods import LooseDate
 from core.types import Document
 from extractors.catalog import load_catalog
 from extractors.claims import extract_claims
+from extractors.entities import find_entities
 from flows.backfill import backfill
 from flows.monitor import _job, monitor
 from sources.feeds import FeedEntry
@@ -103,6 +104,8 @@ def test_a_user_catalog_overrides_an_entity_and_a_metric_by_id(tmp_path: Path) -
          r"mine\.yaml: metrics\.q\.r\.near\[0\]: 'revenue\(' is no regular expression"),
         ("metrics:\n  q.r: {entity: qwen, unit: CNY, kind: flow, near: [r], colour: red}\n",
          r"mine\.yaml: metrics\.q\.r: unknown key 'colour'"),
+        ("entities:\n  - {id: t, role: watched, names: [T], group: [a]}\n",
+         r"mine\.yaml: entities\.t\.group: expected a group name"),
         ("watch_terms: Tencent\n", r"mine\.yaml: watch_terms: expected a list of words or phrases"),
         ("- a\n", r"mine\.yaml: expected a mapping at the top level"),
     ],
@@ -189,3 +192,29 @@ def test_a_backfill_reads_saved_pages_with_the_users_catalog(tmp_path: Path, ten
     with Store.open(f"sqlite:///{tmp_path / 'cw.db'}") as store:
         values = [str(c.value) for c in store.claims("tencent_cloud.revenue")]
     assert values == ["30500000000", "34000000000"]  # by their own dates, read with the user's metrics
+
+
+def test_its_parent_is_the_company_a_users_entity_is_part_of(tmp_path: Path) -> None:
+    path = tmp_path / "group.yaml"
+    path.write_text(
+        "entities:\n"
+        "  - {id: tencent_cloud, role: watched, names: [Tencent Cloud], part_of: tencent}\n"
+        "  - {id: tencent, role: watched, names: [Tencent], refers_back_as: [company]}\n",
+        encoding="utf-8",
+    )
+    lexicon = load_catalog(user=path).lexicon
+    text = "Tencent Cloud grew fast, and its parent raised its dividend."
+    assert [m.entity for m in find_entities(text, lexicon)] == ["tencent_cloud", "tencent"]
+    assert [m.entity for m in find_entities(text)] == ["other"]  # a rival, without the user's catalog
+
+
+def test_a_figure_of_another_watched_group_never_falls_to_alibaba(tencent: Path) -> None:
+    """15% fits no metric of Tencent Cloud's (no word of revenue): it is not Alibaba Cloud's growth either."""
+    text = ("Alibaba Cloud grew 34% in the September quarter while Tencent Cloud grew 15% and Baidu AI Cloud "
+            "33%, according to company filings.")
+    shipped = _claims(text, None)
+    assert shipped == [("alibaba_cloud.revenue_growth_yoy", "34")]
+    assert _claims(text, tencent) == shipped
+    lexicon = load_catalog(user=tencent).lexicon
+    assert lexicon.same_group("qwen_app", "alibaba_cloud")
+    assert not lexicon.same_group("tencent_cloud", "alibaba")
