@@ -218,3 +218,12 @@ def test_a_figure_of_another_watched_group_never_falls_to_alibaba(tencent: Path)
     lexicon = load_catalog(user=tencent).lexicon
     assert lexicon.same_group("qwen_app", "alibaba_cloud")
     assert not lexicon.same_group("tencent_cloud", "alibaba")
+
+
+def test_the_readmes_user_catalog_loads_and_reads_its_company(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("# tencent.yaml", 1)[1].split("\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "tencent.yaml"
+    path.write_text(block, encoding="utf-8")
+    assert {"tencent_cloud.revenue", "tencent_cloud.revenue_growth"} <= set(load_catalog(user=path).metrics)
+    assert _claims(SENTENCE, path) == [("tencent_cloud.revenue", "30500000000")]
