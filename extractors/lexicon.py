@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import ConfigError
@@ -35,6 +35,7 @@ class Lexicon:
 
     entries: tuple[Entry, ...]
     pattern: re.Pattern[str]
+    groups: Mapping[str, str] = field(default_factory=dict, compare=False)  # id -> group (asked per figure)
 
     def entry(self, group: str) -> Entry:
         """The entry whose name a match group ("e3") of ``pattern`` stands for."""
@@ -59,7 +60,7 @@ class Lexicon:
 
     def _group(self, entity: str) -> str:
         """An entity's group: its `group`, else its own id."""
-        return next((e.group or e.id for e in self.entries if e.id == entity), entity)
+        return self.groups.get(entity, entity)
 
     def parent(self, entity: str) -> str | None:
         """The company an entity is part of (``part_of``), if any."""
@@ -80,7 +81,8 @@ def build(entries: list[Entry], origins: Mapping[str, Path] | None = None) -> Le
             raise ConfigError(f"{where}: entities.{entry.id}.part_of: no entity {entry.part_of!r}")
     alternatives = "|".join(f"(?P<e{i}>{'|'.join(e.names)})" for i, e in enumerate(entries))
     # ASCII: a Latin name is a word of its own beside Chinese characters ("CIG收入", "的Qwen")
-    return Lexicon(tuple(entries), re.compile(alternatives, re.ASCII))
+    groups = {e.id: e.group or e.id for e in entries}
+    return Lexicon(tuple(entries), re.compile(alternatives, re.ASCII), groups)
 
 
 def parse_entries(path: Path, raw: object) -> list[Entry]:
