@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.config import AppriseChannel, EmailChannel, WebhookChannel
+from core.config import AnyChannel
 from core.types import ALERTING_KINDS, ChangeEvent, ChangeKind
 
-AnyChannel = EmailChannel | WebhookChannel | AppriseChannel
+__all__ = ["AnyChannel", "route", "wants"]
 
 
 def wants(channel: AnyChannel, event: ChangeEvent) -> bool:

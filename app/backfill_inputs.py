@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from core.config import Config
-from core.errors import InputError
-from core.periods import LooseDate, Period
+from core.errors import ClaimwatchError, InputError
+from core.periods import LooseDate
 from sources.archive import (
     WAYBACK_BASE,
     ArchiveItem,
@@ -24,6 +24,9 @@ from sources.archive import (
     items_from_urls,
     make_wayback_client,
 )
+from sources.kinds import archive_kind, kinds_of
+from sources.kinds.cdx import last_second
+from sources.registry import SourceSpec, load_sources
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Inputs:
     cdx_from: str | None = None  # YYYY-MM-DD
     cdx_to: str | None = None
     wayback_base: str = WAYBACK_BASE
+    from_sources: bool = False  # also every enabled archive-kind entry of the sources file
 
     def parameters(self) -> dict[str, Any]:
         """The backfill flow's parameters for these inputs."""
@@ -50,11 +54,12 @@ class Inputs:
             "cdx_from": self.cdx_from,
             "cdx_to": self.cdx_to,
             "wayback_base": self.wayback_base,
+            "from_sources": self.from_sources,
         }
 
 
-def stream(inputs: Inputs, config: Config) -> Iterator[ArchiveItem]:
-    """Every input's items, lazily, in the order given."""
+def stream(inputs: Inputs, config: Config, errors: list[str] | None = None) -> Iterator[ArchiveItem]:
+    """Every input's items, lazily, in order; ``errors`` collects the sources file's unreadable ones."""
     base = inputs.wayback_base
     yield from items_from_urls(inputs.urls, base)
     if inputs.urls_file:
@@ -64,6 +69,39 @@ def stream(inputs: Inputs, config: Config) -> Iterator[ArchiveItem]:
     if inputs.cdx_url:
         client = make_wayback_client(base, user_agent=config.http.user_agent)
         yield from cdx_items(cdx_query(inputs), client, base)
+    if inputs.from_sources:
+        yield from _source_items(config, base, errors)
+
+
+def _source_items(config: Config, base: str, errors: list[str] | None) -> Iterator[ArchiveItem]:
+    """The archive sources' items; with ``errors``, a source that cannot be read is one line there."""
+    for spec in archive_sources(config):
+        try:
+            yield from archive_kind(spec.kind).items(spec, base, config.http.user_agent)
+        except ClaimwatchError as exc:  # one unreachable CDX search must not cost the other sources
+            if errors is None:
+                raise
+            errors.append(f"source {spec.name}: {exc}")
+
+
+def archive_sources(config: Config) -> list[SourceSpec]:
+    """The enabled entries of the sources file whose kind is replayed, not polled."""
+    return [s for s in load_sources(config.sources_file) if s.enabled and s.kind in kinds_of("archive")]
+
+
+def check_sources(config: Config) -> list[SourceSpec]:
+    """The archive sources, each checked by its kind (a missing folder); InputError when there are none."""
+    specs = archive_sources(config)
+    if not specs:
+        where = config.sources_file or "the bundled sources file"
+        raise InputError(f"--sources: {where} has no enabled source of an archive kind "
+                         f"({', '.join(kinds_of('archive'))})")
+    for spec in specs:
+        try:
+            archive_kind(spec.kind).check(spec)
+        except InputError as exc:
+            raise InputError(f"source {spec.name}: {exc}") from None
+    return specs
 
 
 def check_inputs(inputs: Inputs) -> None:
@@ -116,9 +154,7 @@ def _end_of(text: str | None) -> datetime | None:
     """--to as the last second of that day (or month): CDX reads a bare date as its midnight."""
     if not text:
         return None
-    found = _date_option(text, "--to")
-    last = Period.month(found.day.year, found.day.month).end if found.precision == "month" else found.day
-    return datetime.combine(last, time(23, 59, 59), UTC)
+    return last_second(_date_option(text, "--to"))
 
 
 def _date_option(text: str, option: str) -> LooseDate:

@@ -22,6 +22,16 @@ def polled_sources(runtime: Runtime) -> list[SourceSpec]:
     ]
 
 
+def archive_note(runtime: Runtime) -> list[str]:
+    """One line naming the enabled archive-kind sources the monitor leaves to the backfill (none: no line)."""
+    names = [s.name for s in load_sources(runtime.config.sources_file)
+             if s.enabled and SOURCE_KINDS[s.kind].mode == "archive"]
+    if not names:
+        return []
+    return [f"not polled: {', '.join(names)} (archive kinds; `claimwatch backfill --sources` "
+            "or the backfill-sources deployment replays them)"]
+
+
 def due_sources(runtime: Runtime, now: datetime, force: bool) -> list[SourceSpec]:
     """The enabled polled sources, registered, whose next poll has come (all of them with ``force``)."""
     specs = polled_sources(runtime)

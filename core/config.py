@@ -20,7 +20,7 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 
 import yaml
 from pydantic import (
@@ -57,7 +57,7 @@ class SecretRef(_Strict):
     prefect_block: str | None = None
 
 
-class _ChannelBase(_Strict):
+class ChannelBase(_Strict):
     """What every notification channel shares: its name and what it receives."""
 
     name: str
@@ -67,7 +67,7 @@ class _ChannelBase(_Strict):
     mode: Literal["each", "digest"] = "each"
 
 
-class EmailChannel(_ChannelBase):
+class EmailChannel(ChannelBase):
     """Email over SMTP."""
 
     kind: Literal["email"] = "email"
@@ -82,7 +82,7 @@ class EmailChannel(_ChannelBase):
     ca_file: str | None = None  # a CA bundle to trust, for a relay with a private certificate
 
 
-class WebhookChannel(_ChannelBase):
+class WebhookChannel(ChannelBase):
     """A Standard Webhooks endpoint."""
 
     kind: Literal["webhook"] = "webhook"
@@ -91,7 +91,7 @@ class WebhookChannel(_ChannelBase):
     timeout: PositiveFloat = 15.0
 
 
-class AppriseChannel(_ChannelBase):
+class AppriseChannel(ChannelBase):
     """Any Apprise URL; the URL itself may carry a token, so it can come from a secret."""
 
     kind: Literal["apprise"] = "apprise"
@@ -99,7 +99,17 @@ class AppriseChannel(_ChannelBase):
     url_secret: SecretRef | None = None
 
 
-Channel = Annotated[EmailChannel | WebhookChannel | AppriseChannel, Field(discriminator="kind")]
+# The channel kinds, written once: the config's union and alerts.notifiers.NOTIFIERS derive from this tuple.
+# Adding a kind: its model here (a ``kind`` Literal), its notifier in alerts/channels/<kind>.py (registered
+# in alerts/notifiers.py NOTIFIER_CLASSES).
+CHANNEL_MODELS: tuple[type[ChannelBase], ...] = (EmailChannel, WebhookChannel, AppriseChannel)
+AnyChannel = Union[CHANNEL_MODELS]  # type: ignore[valid-type]  # noqa: UP007 - built from a tuple
+Channel = Annotated[AnyChannel, Field(discriminator="kind")]
+
+
+def channel_kind(model: type[ChannelBase]) -> str:
+    """A channel model's kind: the default of its ``kind`` field."""
+    return str(model.model_fields["kind"].default)
 
 
 class HttpConfig(_Strict):
@@ -151,6 +161,8 @@ class Config(_Strict):
     # fetches at the default politeness, and its older items are a backfill's business
     max_items_per_poll: int = Field(default=200, gt=0)
     dask_address: str | None = None
+    # where Google News article links are resolved (sources.googlenews); a test points it at a local server
+    google_news_url: str = "https://news.google.com"
 
     def resolved_data_dir(self, env: Mapping[str, str] | None = None) -> Path:
         """The data directory, from the file, the environment or the XDG default."""

@@ -1,4 +1,5 @@
-"""The ``backfill`` flow: replay archived pages (Wayback snapshots, a CDX search, a URL file, saved pages).
+"""The ``backfill`` flow: replay archived pages (Wayback snapshots, a CDX search, a URL file, saved pages),
+and the sources file's archive entries (``from_sources``, the daily ``backfill-sources`` deployment).
 
 Items stream from generators; only their small descriptions (URL, capture time) are kept, sorted into
 capture order, then fetched and extracted in windows of batches and ingested window by window: memory
@@ -70,9 +71,12 @@ def backfill(
     alerts: bool = False,
     config_path: str | None = None,
     wayback_base: str = WAYBACK_BASE,
+    from_sources: bool = False,
 ) -> BackfillSummary:
-    """Ingest archived pages in capture order; skip what is stored; one digest per channel with ``alerts``."""
-    inputs = Inputs(tuple(urls or ()), urls_file, folder, cdx_url, cdx_match, cdx_from, cdx_to, wayback_base)
+    """Ingest archived pages in capture order (``from_sources``: also the sources file's archive entries);
+    skip what is stored; one digest per channel with ``alerts``."""
+    inputs = Inputs(tuple(urls or ()), urls_file, folder, cdx_url, cdx_match, cdx_from, cdx_to, wayback_base,
+                    from_sources)
     runtime = open_runtime(config_path)
     try:
         if not on_wanted_runner(runtime.config):
@@ -92,10 +96,9 @@ def run_backfill(runtime: Runtime, inputs: Inputs, *, alerts: bool = False) -> B
     """The backfill's steps, inside a flow run."""
     summary = BackfillSummary()
     summary.seeded = ensure_baseline(runtime.pipeline)
+    items = _dated(stream(inputs, runtime.config, summary.errors))  # a bad archive source: one error line
     try:
-        todo = sorted(
-            _unstored(runtime, _dated(stream(inputs, runtime.config)), summary), key=lambda i: i.sort_key
-        )
+        todo = sorted(_unstored(runtime, items, summary), key=lambda i: i.sort_key)
     except ClaimwatchError as exc:  # the input itself (a CDX search) could not be read: nothing to replay
         summary.fatal = str(exc)
         return summary

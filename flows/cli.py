@@ -525,6 +525,26 @@ def report(ctx: typer.Context,
     console.print(f"report: wrote {target} ({size:,} bytes)", markup=False)
 
 
+@app.command()
+def kinds(as_json: JsonOpt = False) -> None:
+    """The source kinds (for the sources file) and channel kinds (for the config), with their keys."""
+    from app.kinds import channel_kinds, source_kinds  # noqa: PLC0415
+    from app.records import dump_json  # noqa: PLC0415
+    from flows.output import print_table  # noqa: PLC0415
+
+    sources, channels = source_kinds(), channel_kinds()
+    if as_json:
+        print(dump_json([*({"of": "source", **k} for k in sources),
+                         *({"of": "channel", **c} for c in channels)]))
+        return
+    print_table(console, "Source kinds (sources file)", ["kind", "read by", "url", "own keys", "what it is"],
+                [(k["kind"], k["read_by"], k["url"], ", ".join(k["keys"]), k["description"])
+                 for k in sources])
+    print_table(console, "Channel kinds (config: channels)", ["kind", "required", "optional", "what it is"],
+                [(c["kind"], ", ".join(c["required"]), ", ".join(c["optional"]), c["description"])
+                 for c in channels])
+
+
 def _register_flow_commands() -> None:
     """The commands that run Prefect flows live beside the flows (flows/commands.py)."""
     from flows.commands import register  # noqa: PLC0415 - keeps this module's imports short

@@ -42,7 +42,9 @@ BACKFILL_INPUTS = """backfill: nothing to read; give at least one of
   --urls FILE            a file of such URLs, one a line (# comments)
   --dir DIR              a folder of saved HTML pages
   --cdx URL              a Wayback CDX search, e.g. qwenlm.github.io/blog/ [--match prefix|host|domain]
-                         [--from YYYY-MM-DD] [--to YYYY-MM-DD]  (--to includes that day)"""
+                         [--from YYYY-MM-DD] [--to YYYY-MM-DD]  (--to includes that day)
+  --sources              the sources file's archive entries (kinds wayback, cdx, urls, dir)"""
+ARCHIVE_STATUS = "archive kind: replayed by `claimwatch backfill --sources`, not polled"
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs instead of a table.")]
 
 
@@ -125,19 +127,24 @@ def backfill(
     to: Annotated[str | None, typer.Option(help="CDX: captures up to YYYY-MM-DD, that day included.")] = None,
     urls_file: Annotated[Path | None, typer.Option("--urls", help="A file of URLs, one a line.")] = None,
     folder: Annotated[Path | None, typer.Option("--dir", help="A folder of saved HTML pages.")] = None,
+    from_sources: Annotated[bool, typer.Option(
+        "--sources", help="The sources file's archive entries (wayback, cdx, urls, dir).")] = False,
     alerts: Annotated[bool, typer.Option(help="Send one digest per channel of what changed.")] = False,
     wayback: Annotated[str | None, typer.Option(hidden=True, help="Another Wayback server.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log.")] = False,
 ) -> None:
     """Ingest archived pages in capture order; what is stored already is skipped."""
-    from app.backfill_inputs import WAYBACK_BASE, Inputs, check_inputs  # noqa: PLC0415 - no Prefect here
+    from app.backfill_inputs import WAYBACK_BASE, Inputs, check_inputs, check_sources  # noqa: PLC0415
+    from core.config import load_config  # noqa: PLC0415
 
     inputs = Inputs(tuple(urls or ()), str(urls_file) if urls_file else None, str(folder) if folder else None,
-                    cdx, match, from_, to, wayback or WAYBACK_BASE)
-    if not (inputs.urls or inputs.urls_file or inputs.folder or inputs.cdx_url):
+                    cdx, match, from_, to, wayback or WAYBACK_BASE, from_sources)
+    if not (inputs.urls or inputs.urls_file or inputs.folder or inputs.cdx_url or inputs.from_sources):
         print(BACKFILL_INPUTS, file=sys.stderr)
         raise typer.Exit(BACKFILL_USAGE_EXIT)
     check_inputs(inputs)
+    if from_sources:
+        check_sources(load_config(config_path(ctx)))
     quiet_prefect(verbose)
     _use_running_server()
     from flows.backfill import backfill as backfill_flow  # noqa: PLC0415
@@ -181,7 +188,7 @@ def sources(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                          *(never_polled_json(s) for s in specs.values() if s.name not in known)]))
         return
     rows = [health_row(specs.get(info.id), info, now) for info in infos]
-    rows += [(s.name, s.kind, "never polled", "", "due", "") for s in specs.values() if s.name not in known]
+    rows += [_unpolled_row(s) for s in specs.values() if s.name not in known]
     print_table(console, "Sources", ["source", "kind", "last success", "failures", "next poll", "status"], rows)
     for info in infos:  # each warning of the last poll, one line each
         for warning in info.state.warnings:
@@ -239,11 +246,25 @@ def health_json(spec: SourceSpec | None, info: SourceInfo, now: datetime) -> dic
             "warnings": list(state.warnings)}
 
 
+def _unpolled_row(spec: SourceSpec) -> tuple[str, ...]:
+    """A configured source not polled yet: due, or (an archive kind) left to the backfill."""
+    if _replayed(spec):
+        return (spec.name, spec.kind, "not polled", "", "backfill --sources", ARCHIVE_STATUS)
+    return (spec.name, spec.kind, "never polled", "", "due", "")
+
+
+def _replayed(spec: SourceSpec) -> bool:
+    """Whether the source is of an archive kind, which the backfill replays and the monitor never polls."""
+    from sources.kinds import SOURCE_KINDS  # noqa: PLC0415
+
+    return SOURCE_KINDS[spec.kind].mode == "archive"
+
+
 def never_polled_json(spec: SourceSpec) -> dict[str, Any]:
     """A configured source that has never been polled, as ``sources --json`` shows it."""
     return {"source": spec.name, "kind": spec.kind, "url": spec.url, "last_success": None,
             "last_attempt": None, "consecutive_failures": 0, "last_error": None, "next_poll": None,
-            "status": "never polled", "warnings": []}
+            "status": ARCHIVE_STATUS if _replayed(spec) else "never polled", "warnings": []}
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -1,4 +1,4 @@
-"""Schedules: the same three deployments for ``claimwatch serve`` (one process) and ``prefect.yaml`` (a pool).
+"""Schedules: the same four deployments for ``claimwatch serve`` (one process) and ``prefect.yaml`` (a pool).
 
 Keep ``SCHEDULES`` and ``prefect.yaml`` in step; tests/test_cli_flows.py checks that they agree.
 """
@@ -50,6 +50,9 @@ SCHEDULES = (
     Schedule("monitor", monitor, "*/30 * * * *", {"force": False, "hold_digests": True}),
     Schedule("digest", digest, "0 8 * * *", {}),  # after the night's news from China, before Europe's morning
     Schedule("backfill", backfill, None, {"alerts": False}),
+    # the sources file's archive entries (wayback, cdx, urls, dir), once a day: what is stored is skipped,
+    # so a day's run reads only captures the CDX searches found since, at the archive's pace
+    Schedule("backfill-sources", backfill, "30 3 * * *", {"alerts": False, "from_sources": True}),
 )
 
 

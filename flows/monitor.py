@@ -3,6 +3,7 @@
 ::
 
     sources due ──poll-source (mapped)──▶ entries ──dedupe, skip stored, relevance──▶ page jobs
+      (entries' Google News links first resolved to the publishers', in the flow: app.googlenews)
     page jobs ──fetch-pages (batches of 20, mapped, retried)──▶ Documents + claims
     Documents in publication order ──Pipeline.ingest_claims (in the flow)──▶ changes, outbox
     outbox ──deliver_pending (leased)──▶ channels;  source health saved;  artifacts attached
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from app.baseline import ensure_baseline
 from app.delivery import DeliveryReport, deliver_pending
 from app.extraction import Extracted, PageJob
-from app.polling import due_sources
+from app.googlenews import google_news_links
+from app.polling import archive_note, due_sources
 from app.runtime import Runtime, open_runtime
 from app.stopping import STOP, graceful_stop, stopped_by
 from app.summary import changes_table, events_markdown, problems_markdown
@@ -36,8 +38,17 @@ from core.types import ChangeEvent, SourceState
 from flows.failures import error_line
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
 from flows.secrets import secret_resolver
-from flows.tasks import BatchResult, PollResult, batched, fetch_page_batch, poll_source, start_extraction
+from flows.tasks import (
+    BatchResult,
+    PollResult,
+    batched,
+    fetch_page_batch,
+    http_client,
+    poll_source,
+    start_extraction,
+)
 from sources.feeds import FeedEntry, dedupe_entries
+from sources.googlenews import resolve_entries
 from sources.health import SILENCE_FACTOR, is_silent, record_poll
 from sources.registry import SourceSpec
 from sources.relevance import is_relevant, is_thin
@@ -93,8 +104,9 @@ def run_monitor(runtime: Runtime, *, force: bool = False, hold_digests: bool = F
     summary, now = MonitorSummary(), datetime.now(UTC)
     summary.seeded = ensure_baseline(runtime.pipeline)
     specs = due_sources(runtime, now, force)
+    summary.warnings += archive_note(runtime)
     states = {s.name: runtime.store.source_state(s.name) for s in specs}
-    polls = poll_all(specs, states, runtime.config)
+    polls = publisher_links(runtime, poll_all(specs, states, runtime.config))
     jobs = page_jobs(runtime, specs, polls, summary)
     ingest(runtime, fetch_all(jobs, runtime.config, summary), summary)
     record_health(runtime, specs, states, polls, now, summary)
@@ -118,6 +130,14 @@ def poll_all(specs: Sequence[SourceSpec], states: dict[str, SourceState], config
         unmapped(config.max_items_per_poll),
     )
     return list(futures.result())
+
+
+def publisher_links(runtime: Runtime, polls: Sequence[PollResult]) -> list[PollResult]:
+    """Each poll with its Google News links resolved to the publishers'; an unresolvable one is left out with
+    a warning of its source (see sources.googlenews)."""
+    links = google_news_links(runtime, http_client(runtime.config.http, shares_hosts(runtime.config)))
+    resolved = [(poll, resolve_entries(links, poll.entries)) for poll in polls]
+    return [replace(p, entries=kept, warnings=[*p.warnings, *skipped]) for p, (kept, skipped) in resolved]
 
 
 def page_jobs(

@@ -25,29 +25,17 @@ from core.types import SourceState
 from flows.failures import error_line
 from flows.politeness import GlobalHostLimiter
 from sources.archive import ArchiveItem, fetch_memento
-from sources.feeds import FeedEntry, fetch_feed, newest
+from sources.feeds import newest
 from sources.http import HttpClient
+from sources.kinds import PollResult, poll_kind
 from sources.links import canonical_url
-from sources.pages import fetch_page, listing_links
+from sources.pages import fetch_page
 from sources.registry import SourceSpec
 
 PAGE_BATCH = 20  # pages per task: Prefect's ~20 ms per task run is noise against 20 extractions
 TASK_RETRIES = 2  # a batch is retried when its worker dies; page errors are data, not retries
 TASK_RETRY_DELAY = 5  # seconds
 _clients_lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class PollResult:
-    """What polling one source gave: new entries, or a 304, or an error."""
-
-    source: str
-    entries: list[FeedEntry] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    etag: str | None = None
-    last_modified: str | None = None
-    not_modified: bool = False
-    error: str | None = None
 
 
 @dataclass
@@ -77,7 +65,7 @@ def poll(spec: SourceSpec, state: SourceState, http: HttpConfig, shared_hosts: b
     """Poll one source by its kind, keeping its ``max_items`` newest entries; any failure comes back as
     ``error`` (see flows.failures)."""
     try:
-        result = POLLERS[spec.kind](http_client(http, shared_hosts), spec, state)
+        result = poll_kind(spec.kind).poll(http_client(http, shared_hosts), spec, state)
     except Exception as exc:  # one source's failure, whatever it is, must not end the run for the others
         return PollResult(spec.name, error=error_line(spec.url, exc))
     return result if max_items is None else capped(result, spec, max_items)
@@ -90,29 +78,6 @@ def capped(result: PollResult, spec: SourceSpec, limit: int) -> PollResult:
     warning = f"{spec.url}: {len(result.entries)} items, the newest {limit} read (max_items_per_poll)"
     return dataclasses.replace(result, entries=newest(result.entries, limit), warnings=[*result.warnings, warning])
 
-
-def _poll_feed(client: HttpClient, spec: SourceSpec, state: SourceState) -> PollResult:
-    """A conditional GET of a feed."""
-    feed = fetch_feed(client, spec.url, state)
-    return PollResult(
-        spec.name, feed.entries, feed.warnings, feed.etag, feed.last_modified, feed.not_modified
-    )
-
-
-def _poll_page(client: HttpClient, spec: SourceSpec, state: SourceState) -> PollResult:
-    """A listing page's article links, as entries with no text (so each page proves its relevance)."""
-    page = fetch_page(client, spec.url, etag=state.etag, last_modified=state.last_modified)
-    etag, modified = (
-        page.headers.get("etag", state.etag),
-        page.headers.get("last-modified", state.last_modified),
-    )
-    if page.status == 304:
-        return PollResult(spec.name, etag=etag, last_modified=modified, not_modified=True)
-    entries = [FeedEntry(link, link, link, "", "") for link in listing_links(page) if link != spec.url]
-    return PollResult(spec.name, entries, etag=etag, last_modified=modified)
-
-
-POLLERS = {"feed": _poll_feed, "page": _poll_page}  # kinds polled on a schedule (registry mode "poll")
 
 poll_source = task(poll, name="poll-source", retries=0, log_prints=False)
 

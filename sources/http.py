@@ -46,6 +46,7 @@ BACKOFF_BASE = 1.0  # seconds before the first retry; doubles each time
 BACKOFF_CAP = 60.0  # a poll should not stall longer than this between tries
 RETRY_AFTER_CAP = 120.0  # a server asking for more than this is not coming back soon: give up now
 MAX_CONNECTIONS = 50  # whole pool; the per-host limit is the HostLimiter's job
+FORM_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
 STOP_CHECK = 0.5  # seconds: a blocked read wakes this often to see whether the run is stopping
 
 Sleep = Callable[[float], None]
@@ -298,9 +299,21 @@ class HttpClient:
         """GET ``url`` with retries; a 304 comes back as a RawPage with status 304 and no body."""
         conditional = _conditional_headers(etag, last_modified)
         cap = Cap(max_bytes or self.config.max_bytes)
+        robots = self.config.respect_robots
+        return self._retrying(lambda: self._follow(url, conditional, accept, cap, robots=robots))
+
+    def post(self, url: str, form: bytes, *, accept: Collection[str] | None = None,
+             max_bytes: int | None = None) -> RawPage:
+        """POST a url-encoded ``form`` under the same guard, robots.txt, caps and retries as ``fetch``."""
+        cap = Cap(max_bytes or self.config.max_bytes)
+        return self._retrying(lambda: self._follow(url, {}, accept, cap, robots=self.config.respect_robots,
+                                                   form=form))
+
+    def _retrying(self, request: Callable[[], RawPage]) -> RawPage:
+        """``request()``, tried again after a retryable failure while retries and patience last."""
         for attempt in range(self.config.retries + 1):
             try:
-                return self._follow(url, conditional, accept, cap, robots=self.config.respect_robots)
+                return request()
             except _Retry as retry:
                 delay = self._retry_delay(attempt, retry)
                 if attempt == self.config.retries or delay is None:
@@ -316,29 +329,31 @@ class HttpClient:
         return backoff * (0.5 + self._rng() / 2)  # jitter spreads out clients that failed together
 
     def _follow(self, url: str, conditional: dict[str, str], accept: Collection[str] | None,
-                cap: Cap, *, robots: bool) -> RawPage:
-        """Request ``url`` and follow redirects, checking every hop."""
+                cap: Cap, *, robots: bool, form: bytes | None = None) -> RawPage:
+        """Request ``url`` (a POST of ``form`` when given) and follow redirects, checking every hop."""
         current, seen = url, {url}
         for _ in range(self.config.max_redirects + 1):
             check_url(current)
             if robots:
                 self.robots.check(current)
-            hop = self._request(current, conditional, accept, cap)
+            hop = self._request(current, conditional, accept, cap, form)
             if hop.location is None:
                 return RawPage(url, current, hop.status, hop.headers, hop.body, datetime.now(UTC))
             current = urljoin(current, hop.location)
+            form = form if hop.status in (307, 308) else None  # 301-303 after a POST: a GET, as browsers do
             if current in seen:
                 raise FetchError(f"{url}: redirect loop at {current}", url=url)
             seen.add(current)
         raise FetchError(f"{url}: more than {self.config.max_redirects} redirects", url=url)
 
     def _request(self, url: str, conditional: dict[str, str], accept: Collection[str] | None,
-                 cap: Cap) -> _Hop:
-        """One GET under the host limiter and the request deadline, mapped onto the project's errors."""
+                 cap: Cap, form: bytes | None = None) -> _Hop:
+        """One GET (or POST of ``form``) under the host limiter and the request deadline, mapped onto the
+        project's errors."""
         with self._limiter.slot(canonical_host(url)), self._deadline() as deadline:
             try:
                 self._waits.check_stop()
-                with self._client.stream("GET", url, headers=conditional) as response:
+                with self._stream(url, conditional, form) as response:
                     return self._read(url, response, accept, cap, deadline)
             except Stopped:
                 raise FetchError(f"{url}: stopped, the run is ending", url=url) from None
@@ -346,6 +361,13 @@ class HttpClient:
                 raise _Retry(self._timeout_error(url, exc, deadline)) from None
             except httpx.TransportError as exc:
                 raise FetchError(f"{url}: {type(exc).__name__}: {exc}", url=url, transient=True) from None
+
+    def _stream(self, url: str, headers: dict[str, str],
+                form: bytes | None) -> AbstractContextManager[httpx.Response]:
+        """The streamed GET, or the POST of a url-encoded form."""
+        if form is None:
+            return self._client.stream("GET", url, headers=headers)
+        return self._client.stream("POST", url, content=form, headers={**headers, "Content-Type": FORM_TYPE})
 
     @contextmanager
     def _deadline(self) -> Iterator[float]:

@@ -1,80 +1,24 @@
-"""The source registry: ``data/sources.yaml`` loaded into frozen SourceSpecs, and the source kinds."""
+"""The source registry: ``data/sources.yaml`` loaded into frozen SourceSpecs, each checked by its kind.
+
+The kinds themselves are classes in ``sources/kinds/`` (``SOURCE_KINDS``); what an entry may hold
+comes from its kind: a polled kind needs an ``interval``, an archive kind has none (the backfill
+replays it), a CDX search may add ``match``, ``from`` and ``to``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
-from typing import Literal
-from urllib.parse import urlsplit
 
 import yaml
 
 from core.errors import ConfigError
+from sources.kinds import SOURCE_KINDS, SourceKind
+from sources.spec import SourceSpec
 
 DEFAULT_SOURCES_FILE = Path(__file__).resolve().parents[1] / "data" / "sources.yaml"
 MIN_INTERVAL = 5  # minutes; polling a newsroom more often is rude and finds nothing new
-SPEC_KEYS = frozenset({"name", "kind", "url", "interval", "terms", "language", "enabled"})
 
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """One configured source."""
-
-    name: str
-    kind: str
-    url: str
-    interval: int  # minutes between polls
-    terms: tuple[str, ...] = ()  # extra watch terms; empty means the global watch list
-    language: str | None = None
-    enabled: bool = True
-
-    @property
-    def interval_delta(self) -> timedelta:
-        """The polling interval as a timedelta."""
-        return timedelta(minutes=self.interval)
-
-
-@dataclass(frozen=True)
-class SourceKind:
-    """What a kind of source is: polled on a schedule, or replayed once for backfill."""
-
-    kind: str
-    mode: Literal["poll", "archive"]
-    check_location: Callable[[str], str | None]  # returns a problem, or None when the location is fine
-    description: str
-
-
-def _web_url(location: str) -> str | None:
-    """A problem with an http(s) URL, or None."""
-    parts = urlsplit(location)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return "must be an http(s) URL"
-    return None
-
-
-def _wayback_url(location: str) -> str | None:
-    """A problem with a Wayback snapshot URL, or None."""
-    return _web_url(location) or (None if "/web/" in location else "must be a Wayback /web/<timestamp>/<url> URL")
-
-
-def _anything(location: str) -> str | None:
-    """Paths and CDX patterns are checked when used (a path may not exist yet)."""
-    return None if location.strip() else "must not be empty"
-
-
-SOURCE_KINDS: dict[str, SourceKind] = {
-    k.kind: k
-    for k in (
-        SourceKind("feed", "poll", _web_url, "RSS, Atom or JSON Feed, polled with conditional GET"),
-        SourceKind("page", "poll", _web_url, "a newsroom or listing page whose links are followed"),
-        SourceKind("wayback", "archive", _wayback_url, "one Wayback Machine snapshot"),
-        SourceKind("cdx", "archive", _anything, "a Wayback CDX search; url is the pattern, e.g. qwenlm.github.io/blog/"),
-        SourceKind("urls", "archive", _anything, "a file of URLs, one a line"),
-        SourceKind("dir", "archive", _anything, "a folder of saved HTML pages"),
-    )
-}
+__all__ = ["SOURCE_KINDS", "SourceKind", "SourceSpec", "load_sources", "parse_sources", "kinds_markdown"]
 
 
 def load_sources(path: Path | None = None) -> list[SourceSpec]:
@@ -93,7 +37,8 @@ def parse_sources(data: object, origin: Path | str = "<sources>") -> list[Source
     """Validate parsed YAML (``{sources: [...]}``) as SourceSpecs with unique names."""
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
         raise ConfigError(f"{origin}: sources: expected a list under the top-level key 'sources'")
-    specs = [_spec(item, f"{origin}: sources[{i}]") for i, item in enumerate(data["sources"])]
+    folder = Path(origin).parent if isinstance(origin, Path) else None
+    specs = [_spec(item, f"{origin}: sources[{i}]", folder) for i, item in enumerate(data["sources"])]
     names = [s.name for s in specs]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate is not None:
@@ -101,19 +46,16 @@ def parse_sources(data: object, origin: Path | str = "<sources>") -> list[Source
     return specs
 
 
-def _spec(item: object, where: str) -> SourceSpec:
-    """One SourceSpec from a mapping, or a ConfigError naming the key."""
+def _spec(item: object, where: str, folder: Path | None = None) -> SourceSpec:
+    """One SourceSpec from a mapping, checked by its kind; a ConfigError naming the key otherwise."""
     if not isinstance(item, dict):
-        raise ConfigError(f"{where}: expected a mapping with name, kind, url and interval")
-    unknown = sorted(set(item) - SPEC_KEYS)
+        raise ConfigError(f"{where}: expected a mapping with name, kind and url (and interval, if polled)")
+    name, kind = _text(item, "name", where), _kind(item, where)
+    unknown = sorted(set(item) - kind.keys)
     if unknown:
-        raise ConfigError(f"{where}.{unknown[0]}: unknown key")
-    name = _text(item, "name", where)
-    kind = _text(item, "kind", where)
-    if kind not in SOURCE_KINDS:
-        raise ConfigError(f"{where}.kind: {kind!r} is not one of {', '.join(sorted(SOURCE_KINDS))}")
+        raise ConfigError(f"{where}.{unknown[0]}: {_not_for(unknown[0], kind)}")
     url = _text(item, "url", where)
-    problem = SOURCE_KINDS[kind].check_location(url)
+    problem = kind.check_location(url)
     if problem:
         raise ConfigError(f"{where}.url: {problem} (got {url!r})")
     language, enabled = item.get("language"), item.get("enabled", True)
@@ -121,7 +63,27 @@ def _spec(item: object, where: str) -> SourceSpec:
         raise ConfigError(f"{where}.language: expected a language code such as 'en' or 'zh'")
     if not isinstance(enabled, bool):
         raise ConfigError(f"{where}.enabled: expected true or false")
-    return SourceSpec(name, kind, url, _interval(item, where), _terms(item, where), language, enabled)
+    interval = _interval(item, where) if kind.mode == "poll" else 0
+    return SourceSpec(name, kind.kind, kind.resolve_location(url, folder), interval, _terms(item, where),
+                      language, enabled, kind.parse_options(item, where))
+
+
+def _kind(item: dict, where: str) -> SourceKind:
+    """The entry's registered kind."""
+    kind = _text(item, "kind", where)
+    if kind not in SOURCE_KINDS:
+        raise ConfigError(f"{where}.kind: {kind!r} is not one of {', '.join(sorted(SOURCE_KINDS))}")
+    return SOURCE_KINDS[kind]
+
+
+def _not_for(key: str, kind: SourceKind) -> str:
+    """Why a key is refused: unknown anywhere, or known but not for this kind (an archive kind's interval)."""
+    if key == "interval" and kind.mode == "archive":
+        return (f"a {kind.kind} source is not polled: `claimwatch backfill --sources` (the backfill-sources "
+                "deployment) replays it; remove interval")
+    if any(key in k.keys for k in SOURCE_KINDS.values()):
+        return f"not a key of a {kind.kind} source"
+    return "unknown key"
 
 
 def _text(item: dict, key: str, where: str) -> str:
@@ -146,3 +108,12 @@ def _terms(item: dict, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() for t in value):
         raise ConfigError(f"{where}.terms: expected a list of non-empty strings")
     return tuple(t.strip() for t in value)
+
+
+def kinds_markdown() -> str:
+    """The source kinds as a markdown table, from their classes (for the README and `claimwatch kinds`)."""
+    lines = ["| kind | read by | url | what it is |", "|---|---|---|---|"]
+    for k in SOURCE_KINDS.values():
+        runner = "monitor, every interval" if k.mode == "poll" else "backfill --sources"
+        lines.append(f"| `{k.kind}` | {runner} | {k.location} | {k.description} |")
+    return "\n".join(lines)

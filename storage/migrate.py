@@ -16,7 +16,7 @@ SCRIPT_LOCATION = "storage:migrations"
 PG_MIGRATION_LOCK = 0x636C61696D  # pg_advisory_lock key ("claim"): one migrator at a time per database
 # The newest revision, so opening a database that is at it needs no Alembic (a tenth of a second of imports
 # for every command); tests/test_storage.py checks it against Alembic's own head.
-HEAD = "0004"
+HEAD = "0005"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -189,5 +189,17 @@ class RevisionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class GoogleNewsLinkRow(Base):
+    """Where a Google News article id leads: resolved once (two requests to Google), read on every poll."""
+
+    __tablename__ = "google_news_links"
+
+    article_id: Mapped[str] = mapped_column(Text, primary_key=True)  # …/rss/articles/<article_id>
+    url: Mapped[str] = mapped_column(Text)
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # children first
-DATA_TABLES = ("outbox", "revisions", "change_events", "claims", "facts", "articles", "sources")
+DATA_TABLES = (
+    "outbox", "revisions", "change_events", "claims", "facts", "articles", "sources", "google_news_links",
+)

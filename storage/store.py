@@ -25,7 +25,17 @@ from storage.engine import (
     translated,
 )
 from storage.migrate import upgrade
-from storage.models import DATA_TABLES, ArticleRow, Base, ClaimRow, EventRow, OutboxRow, SourceRow, utcnow
+from storage.models import (
+    DATA_TABLES,
+    ArticleRow,
+    Base,
+    ClaimRow,
+    EventRow,
+    GoogleNewsLinkRow,
+    OutboxRow,
+    SourceRow,
+    utcnow,
+)
 from storage.results import (
     ArticleInfo,
     Citation,
@@ -226,6 +236,18 @@ class Store:
     def source_counts(self) -> dict[str, tuple[int, int]]:
         """(articles, claims) contributed by each polled source, by source id."""
         return self._read(queries.source_counts)
+
+    # -- Google News links ------------------------------------------------------------------------------
+
+    def google_news_link(self, article_id: str) -> str | None:
+        """The publisher URL a Google News article id was resolved to; None when never resolved."""
+        query = select(GoogleNewsLinkRow.url).where(GoogleNewsLinkRow.article_id == article_id)
+        return self._read(lambda s: s.execute(query).scalar_one_or_none())
+
+    def save_google_news_link(self, article_id: str, url: str) -> None:
+        """Remember where a Google News article id leads (an id already known keeps its first answer)."""
+        values = {"article_id": article_id, "url": url, "resolved_at": utcnow()}
+        self._write(lambda s: insert_ignore(s, GoogleNewsLinkRow, values, ["article_id"]))
 
     # -- outbox ------------------------------------------------------------------------------------------
 

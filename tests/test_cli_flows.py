@@ -26,6 +26,7 @@ pytestmark = pytest.mark.timeout(180)
 ROOT = Path(__file__).resolve().parents[1]
 CLAIMWATCH = Path(sys.executable).parent / "claimwatch"
 RUNNER_SETTLE = 5.0  # seconds: Prefect's runner takes the signals over once its loop runs, after its banner
+STOP_WAIT = 60  # seconds for serve to stop its runner and server: about 3 s alone, more on a loaded machine
 UNREACHABLE = [
     {"name": "gone-feed", "kind": "feed", "url": "http://unreachable.invalid/feed", "interval": 30},
     {"name": "gone-page", "kind": "page", "url": "https://unreachable.invalid/newsroom", "interval": 60},
@@ -124,7 +125,7 @@ def test_prefect_yaml_and_serve_have_the_same_schedules() -> None:
 
 def test_serve_builds_one_deployment_per_schedule(prefect: str) -> None:
     built = {d.name: d for d in deployments("/etc/claimwatch.yaml")}
-    assert set(built) == {"monitor", "digest", "backfill"}
+    assert set(built) == {"monitor", "digest", "backfill", "backfill-sources"}
     assert built["monitor"].schedules[0].schedule.cron == "*/30 * * * *"
     assert built["monitor"].schedules[0].schedule.timezone == TIMEZONE
     assert not built["backfill"].schedules
@@ -150,30 +151,36 @@ def test_serve_without_a_prefect_server_stops_cleanly(stop: signal.Signals, tmp_
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    assert serving.stdout is not None
-    seen = "".join(_lines_until(serving.stdout, "being served"))
-    seen += "".join(_lines_until(serving.stdout, "claimwatch serve --now"))
-    ui = re.search(r"Prefect UI for these runs: (http://\S+)", seen)
-    assert ui, seen
-    assert re.search(r"monitor/monitor: cron \*/30 \* \* \* \* \(UTC\); first run at \S+ \S+ UTC, in \d+ min", seen)
-    hint = re.search(r"from another shell: (PREFECT_API_URL=\S+) (\S+) (deployment run monitor/monitor)", seen)
-    assert hint and hint.group(2) == str(CLAIMWATCH.with_name("prefect")), seen  # the venv's prefect, not PATH's
-    assert (tmp_path / "prefect" / "claimwatch-server.url").read_text().strip() in hint.group(1)
-    time.sleep(RUNNER_SETTLE)
-    if stop is signal.SIGINT:  # the printed hint works as printed (from a shell without PREFECT_API_URL)
-        done = subprocess.run(" ".join(hint.groups()), shell=True, env=env, capture_output=True, text=True,
-                              timeout=120, cwd=tmp_path)
-        assert done.returncode == 0 and "Created flow run" in done.stdout, done.stdout + done.stderr
-    if stop is signal.SIGINT:
-        os.killpg(serving.pid, stop)
-    else:
-        serving.send_signal(stop)
-    rest, _ = serving.communicate(timeout=30)
-    assert serving.returncode == 0, rest
-    assert "Traceback" not in rest and "Warning" not in rest
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(ui.group(1), timeout=5)  # the local server stopped with it
-    assert not (tmp_path / "prefect" / "claimwatch-server.url").exists()  # and `run` no longer looks for it
+    try:
+        assert serving.stdout is not None
+        seen = "".join(_lines_until(serving.stdout, "being served"))
+        seen += "".join(_lines_until(serving.stdout, "claimwatch serve --now"))
+        ui = re.search(r"Prefect UI for these runs: (http://\S+)", seen)
+        assert ui, seen
+        first_run = r"monitor/monitor: cron \*/30 \* \* \* \* \(UTC\); first run at \S+ \S+ UTC, in \d+ min"
+        assert re.search(first_run, seen)
+        hint = re.search(r"from another shell: (PREFECT_API_URL=\S+) (\S+) (deployment run monitor/monitor)",
+                         seen)
+        assert hint and hint.group(2) == str(CLAIMWATCH.with_name("prefect")), seen  # the venv's, not PATH's
+        assert (tmp_path / "prefect" / "claimwatch-server.url").read_text().strip() in hint.group(1)
+        time.sleep(RUNNER_SETTLE)
+        if stop is signal.SIGINT:  # the hint works as printed (from a shell without PREFECT_API_URL)
+            done = subprocess.run(" ".join(hint.groups()), shell=True, env=env, capture_output=True,
+                                  text=True, timeout=120, cwd=tmp_path)
+            assert done.returncode == 0 and "Created flow run" in done.stdout, done.stdout + done.stderr
+        if stop is signal.SIGINT:
+            os.killpg(serving.pid, stop)
+        else:
+            serving.send_signal(stop)
+        rest, _ = serving.communicate(timeout=STOP_WAIT)
+        assert serving.returncode == 0, rest
+        assert "Traceback" not in rest and "Warning" not in rest
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(ui.group(1), timeout=5)  # the local server stopped with it
+        assert not (tmp_path / "prefect" / "claimwatch-server.url").exists()  # and `run` no longer looks for it
+    finally:  # a failed wait must not leave serve running for the rest of the suite
+        if serving.poll() is None:
+            os.killpg(serving.pid, signal.SIGKILL)
 
 
 def test_serve_now_runs_the_monitor_before_the_schedules(prefect: str, tmp_path: Path) -> None:

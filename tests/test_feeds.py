@@ -236,7 +236,10 @@ def test_bundled_sources_file_is_valid_and_covers_both_languages() -> None:
         ({"name": "x", "kind": "feed", "url": "https://a.example/", "interval": "hourly"}, r"\.interval"),
         ({"name": "x", "kind": "feed", "url": "https://a.example/", "interval": 30, "terms": "Qwen"}, r"\.terms"),
         ({"name": "x", "kind": "feed", "url": "https://a.example/", "interval": 30, "every": 3}, r"\.every: unknown"),
-        ({"name": "x", "kind": "wayback", "url": "https://a.example/", "interval": 30}, r"Wayback"),
+        ({"name": "x", "kind": "wayback", "url": "https://a.example/"}, r"\.url: must be a Wayback"),
+        ({"name": "x", "kind": "cdx", "url": "a.example/", "interval": 30}, r"\.interval: a cdx source is not"),
+        ({"name": "x", "kind": "feed", "url": "https://a.example/", "interval": 30, "match": "prefix"},
+         r"\.match: not a key of a feed source"),
     ],
 )
 def test_bad_source_entries_name_file_and_key(item: dict, message: str) -> None:

@@ -14,7 +14,7 @@ Usage::
         server.serve_wayback(WAYBACK_DIR)          # CDX + mementos replayed from the corpus;
                                                    # reach it with sources.archive.make_wayback_client(server.base)
         url = server.url("/feed.xml")
-        server.hits("/feed.xml"); server.requests   # what clients sent
+        server.hits("/feed.xml"); server.requests   # what clients sent (a POST's body too)
 
 Routes match on the full path with query first, then on the path alone. ``add`` with
 ``etag``/``last_modified`` answers conditional requests with 304 when the validators match.
@@ -47,6 +47,7 @@ class Request:
     method: str
     path: str  # with query
     headers: dict[str, str]  # lower-cased names
+    body: bytes = b""  # what a POST sent
 
     @property
     def query(self) -> dict[str, list[str]]:
@@ -230,6 +231,12 @@ def _make_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
 
         def do_HEAD(self) -> None:  # noqa: N802
             self.do_GET()
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            request = Request("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            _send(self, server._dispatch(request))
 
         def log_message(self, *args: object) -> None:
             """Quiet: tests read ``server.requests`` instead."""
