@@ -20,6 +20,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import FrameType
 
 from app.stopping import STOP
@@ -71,6 +72,8 @@ class PageJob:
     published: LooseDate | None = None  # the feed entry's date, used when the page states none
     check_relevance: bool = False  # the entry was too thin to judge
     terms: tuple[str, ...] = ()
+    # the config's user catalog: a worker process loads it itself (once, cached) to read as this run does
+    catalog: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def extract_body(body: bytes, job: PageJob, fetched_at: datetime | None) -> Extr
     document = _document(body, job, fetched_at)
     if job.check_relevance and not is_relevant(f"{document.title or ''}\n{document.text}", job.terms):
         return Extracted(job, document, [], relevant=False)
-    return Extracted(job, document, extract_claims(document, load_catalog()))
+    return Extracted(job, document, extract_claims(document, load_catalog(user=job.catalog)))
 
 
 def _document(body: bytes, job: PageJob, fetched_at: datetime | None) -> Document:
@@ -122,7 +125,7 @@ def _on_pool(processes: int, deadline: float | None, body: bytes, job: PageJob,
              fetched_at: datetime | None) -> Extracted:
     """Run one page on the pool; a pool killed for another page's deadline gets this page once more."""
     for _ in range(2):
-        pool = extraction_pool(processes)
+        pool = extraction_pool(processes, job.catalog)
         try:
             future = pool.submit(extract_within, deadline, body, job, fetched_at)
             return _result(future, None if deadline is None else deadline + KILL_GRACE, job)
@@ -185,22 +188,23 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
     _drop_pool(pool)
 
 
-def extraction_pool(processes: int) -> ProcessPoolExecutor:
-    """The per-process extraction pool, made on first use (an idle poll never makes it)."""
+def extraction_pool(processes: int, catalog: Path | None = None) -> ProcessPoolExecutor:
+    """The per-process extraction pool, made on first use (an idle poll never makes it); its workers load
+    ``catalog`` (the user catalog) before their first page, and any other a job names when it comes."""
     global _pool
     with _pool_lock:
         if _pool is None:
             context = multiprocessing.get_context(POOL_START_METHOD)
             _pool = ProcessPoolExecutor(
-                processes, mp_context=context, initializer=_warm_worker, initargs=(os.getpid(),)
+                processes, mp_context=context, initializer=_warm_worker, initargs=(os.getpid(), catalog)
             )
         return _pool
 
 
-def start_workers(processes: int) -> None:
+def start_workers(processes: int, catalog: Path | None = None) -> None:
     """Start the pool's workers now, without waiting, so their start-up overlaps the first fetches."""
     if processes > 0 and _pool is None:
-        pool = extraction_pool(processes)
+        pool = extraction_pool(processes, catalog)
         for _ in range(processes):
             pool.submit(_ready)  # a pool starts a worker per task submitted while none is idle
 
@@ -209,9 +213,9 @@ def _ready() -> None:
     """Nothing: a task whose only effect is that a worker has started."""
 
 
-def _warm_worker(parent: int) -> None:
+def _warm_worker(parent: int, catalog: Path | None = None) -> None:
     """Load the catalog once per worker, before its first page, and watch for being orphaned."""
-    load_catalog()
+    load_catalog(user=catalog)
     # The parent's pid comes from the parent: one that died while this worker started has no pid to read here.
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
 

@@ -79,10 +79,16 @@ class Pipeline:
 
     store: Store
     config: Config
-    catalog: Catalog = field(default_factory=load_catalog)
+    # None: the shipped catalog with the config's user catalog (`catalog`), loaded when the pipeline is made
+    catalog: Catalog = None  # type: ignore[assignment]
     rates: RateTable = field(default_factory=RateTable.bundled)
     histories: Histories = field(default_factory=Histories, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Load the configured catalog when none was given."""
+        if self.catalog is None:
+            self.catalog = load_catalog(user=self.config.catalog)
 
     def ingest(self, document: Document, *, alerts: bool = True) -> IngestResult:
         """Extract a document's claims, diff each against history, store them and queue alerts."""

@@ -13,6 +13,7 @@ from alerts.secrets import SecretResolver, env_secret_resolver
 from app.pipeline import Pipeline
 from core.config import Config, SecretRef, load_config
 from core.errors import ConfigError
+from extractors.catalog import Catalog, load_catalog
 from storage import Store
 
 if TYPE_CHECKING:
@@ -28,9 +29,19 @@ class Runtime:
     data_dir: Path  # where the SQLite database, reports and other files of this installation live
 
     @cached_property
+    def catalog(self) -> Catalog:
+        """The shipped catalog with the config's user catalog (`catalog`); ConfigError when it is bad."""
+        return load_catalog(user=self.config.catalog)
+
+    @cached_property
     def pipeline(self) -> Pipeline:
-        """The ingest pipeline over this store."""
-        return Pipeline(self.store, self.config)
+        """The ingest pipeline over this store, reading with this catalog."""
+        return Pipeline(self.store, self.config, self.catalog)
+
+    @property
+    def watch_terms(self) -> tuple[str, ...]:
+        """The words that make a feed entry worth fetching (see ``watch_terms``)."""
+        return watch_terms(self.config, self.catalog)
 
     def http_client(self) -> HttpClient:
         """A new HTTP client with the configured limits (close it, or use it in a with block)."""
@@ -52,6 +63,11 @@ def open_runtime(config_path: str | Path | None = None, env: Mapping[str, str] |
     if url.startswith("sqlite:///"):  # on PostgreSQL nothing needs it until a command writes a file there
         make_data_dir(data_dir)
     return Runtime(config, Store.open(url), data_dir)
+
+
+def watch_terms(config: Config, catalog: Catalog) -> tuple[str, ...]:
+    """The config's `watch_terms` when it lists them, else the catalog's (data's and the user catalog's)."""
+    return catalog.watch_terms if config.watch_terms is None else config.watch_terms
 
 
 def make_data_dir(folder: Path) -> None:

@@ -141,19 +141,16 @@ class HttpConfig(_Strict):
     robots_ttl: NonNegativeFloat = 86400.0  # seconds a host's robots.txt is trusted (RFC 9309 §2.4: at most 24 h)
 
 
-DEFAULT_WATCH_TERMS = (
-    "Alibaba Cloud", "Aliyun", "阿里云", "Alibaba", "阿里巴巴", "Qwen", "通义千问", "千问", "通义",
-    "Tongyi", "Model Studio", "DashScope", "百炼",
-)
-
-
 class Config(_Strict):
     """The whole configuration."""
 
     data_dir: Path | None = None
     database_url: str | None = None
     sources_file: Path | None = None  # None: the bundled data/sources.yaml
-    watch_terms: tuple[str, ...] = DEFAULT_WATCH_TERMS
+    # a user catalog (entities, metrics, watch terms added to data/entities.yaml and data/metrics.yaml or
+    # overriding them by id); a relative path is read from the config file's folder
+    catalog: Path | None = None
+    watch_terms: tuple[str, ...] | None = None  # None: the catalog's watch terms; a list replaces them
     channels: list[Channel] = []
     http: HttpConfig = HttpConfig()
     task_runner: Literal["thread", "dask"] = "thread"
@@ -203,7 +200,14 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         if named:
             raise ConfigError(f"{target}: config file not found")
         return Config()
-    return parse_config(_read_yaml(target), target)
+    return _beside(parse_config(_read_yaml(target), target), target.parent)
+
+
+def _beside(config: Config, folder: Path) -> Config:
+    """The config with a relative `catalog` path read from ``folder`` (the config file's)."""
+    if config.catalog is None:
+        return config
+    return config.model_copy(update={"catalog": folder / config.catalog.expanduser()})
 
 
 def _read_yaml(target: Path) -> object:

@@ -12,7 +12,16 @@ import yaml
 
 from core.errors import ConfigError
 from core.types import Metric, MetricKind
-from extractors.lexicon import DEFAULT_LEXICON, Lexicon, build, checked_mapping, merge, parse_entries
+from extractors.lexicon import (
+    DEFAULT_LEXICON,
+    Lexicon,
+    build,
+    checked_mapping,
+    merge,
+    parse_entries,
+    parse_terms,
+    plain_names,
+)
 
 DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "data" / "metrics.yaml"
 
@@ -38,11 +47,13 @@ class MatchRule:
 
 @dataclass(frozen=True)
 class Catalog:
-    """The tracked metrics and their match rules by metric id (in file order), and the entity lexicon."""
+    """The tracked metrics and their match rules by metric id (in file order), the entity lexicon, and the
+    terms that make a feed entry worth fetching."""
 
     metrics: dict[str, Metric]
     rules: dict[str, MatchRule] = field(default_factory=dict)
     lexicon: Lexicon = field(default_factory=lambda: _bundled_lexicon())
+    watch_terms: tuple[str, ...] = ()
 
     def fiscal_year_end_of(self, entity: str | None) -> int:
         """The month an entity's fiscal year ends (12: the calendar year, when the lexicon gives none)."""
@@ -56,30 +67,40 @@ class Catalog:
             raise ConfigError(f"metric catalog: no metric {metric_id!r}") from None
 
 
+METRICS_KEYS = frozenset({"metrics", "money", "entities"})  # data/metrics.yaml (`money`: a YAML anchor)
+LEXICON_KEYS = frozenset({"entities", "watch_terms"})  # data/entities.yaml
+USER_KEYS = frozenset({"entities", "metrics", "watch_terms"})  # a user catalog (the config's `catalog`)
+
+
 def load_catalog(path: Path | None = None, user: Path | None = None) -> Catalog:
     """The bundled catalog (data/metrics.yaml and data/entities.yaml), or ``path``, with a user catalog's
     entities and metrics added or overriding (``user``, the config's `catalog`); cached per pair of paths."""
-    return _load(Path(path or DEFAULT_CATALOG).resolve(), Path(user).resolve() if user else None)
+    return _load(Path(path or DEFAULT_CATALOG).resolve(), Path(user).expanduser().resolve() if user else None)
 
 
 @lru_cache(maxsize=8)
 def _load(path: Path, user: Path | None) -> Catalog:
     """Parse and validate the catalog files."""
+    shipped = _lexicon_file()
+    entries = parse_entries(DEFAULT_LEXICON, shipped.get("entities"))
+    terms = parse_terms(DEFAULT_LEXICON, shipped.get("watch_terms", []))
+    origins: dict[str, Path] = {e.id: DEFAULT_LEXICON for e in entries}
     raw = _read(path)
-    entries = parse_entries(DEFAULT_LEXICON, _read(DEFAULT_LEXICON).get("entities"))
-    metrics_raw = _metrics_mapping(path, raw)
+    _only_keys(path, raw, METRICS_KEYS)
+    metrics_raw = {mid: (path, entry) for mid, entry in _metrics_mapping(path, raw).items()}
     if user is not None:
-        extra = _read(user)
-        _only_keys(user, extra, {"entities", "metrics"})
-        entries = merge(entries, parse_entries(user, extra.get("entities") or []))
-        metrics_raw = {**metrics_raw, **_metrics_mapping(user, extra, required=False)}
-    lexicon = build(entries)
-    users = set(_read(user).get("metrics") or {}) if user is not None else set()
+        extra = _user_file(user)
+        added = parse_entries(user, extra.get("entities") or [])
+        entries = merge(entries, added)
+        origins.update((e.id, user) for e in added)
+        terms = (*terms, *parse_terms(user, extra.get("watch_terms", [])), *plain_names(added))
+        theirs = _metrics_mapping(user, extra, required=False)
+        metrics_raw.update((metric_id, (user, entry)) for metric_id, entry in theirs.items())
+    lexicon = build(entries, origins)
     metrics, rules = {}, {}
-    for metric_id, entry in metrics_raw.items():
-        source = user if user is not None and metric_id in users else path
+    for metric_id, (source, entry) in metrics_raw.items():
         metrics[metric_id], rules[metric_id] = _entry(source, metric_id, entry, lexicon.watched)
-    return Catalog(metrics, rules, lexicon)
+    return Catalog(metrics, rules, lexicon, tuple(dict.fromkeys(terms)))
 
 
 def default_lexicon() -> Lexicon:
@@ -90,7 +111,23 @@ def default_lexicon() -> Lexicon:
 @lru_cache(maxsize=1)
 def _bundled_lexicon() -> Lexicon:
     """The bundled entity lexicon alone."""
-    return build(parse_entries(DEFAULT_LEXICON, _read(DEFAULT_LEXICON).get("entities")))
+    return build(parse_entries(DEFAULT_LEXICON, _lexicon_file().get("entities")))
+
+
+def _lexicon_file() -> dict:
+    """data/entities.yaml's top-level mapping, with known keys only."""
+    raw = _read(DEFAULT_LEXICON)
+    _only_keys(DEFAULT_LEXICON, raw, LEXICON_KEYS)
+    return raw
+
+
+def _user_file(path: Path) -> dict:
+    """A user catalog's top-level mapping; one line when the file is missing or has a key of no meaning."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: catalog file not found (config key `catalog`)")
+    raw = _read(path)
+    _only_keys(path, raw, USER_KEYS)
+    return raw
 
 
 def _read(path: Path) -> dict:
@@ -113,7 +150,6 @@ def _only_keys(path: Path, raw: dict, known: set[str]) -> None:
 
 def _metrics_mapping(path: Path, raw: dict, required: bool = True) -> dict:
     """The `metrics` mapping of a catalog file."""
-    _only_keys(path, raw, {"metrics", "money", "entities"})
     entries = raw.get("metrics")
     if entries is None and not required:
         return {}

@@ -30,6 +30,7 @@ from extractors.entities import (
     rival_after,
 )
 from extractors.explain import Decision, Trace, describe
+from extractors.lexicon import Lexicon
 from extractors.matching import best_metric
 from extractors.modality import hypothetical
 from extractors.numbers import MAX_MAGNITUDE, Mention, find_numbers, is_fall
@@ -428,13 +429,18 @@ def _attributed(
     only the model family has a metric those words fit. A number whose words fit a metric only outside that
     metric's plausible range is IMPLAUSIBLE: a misreading ("CNY 2.03 trillion" of quarterly cloud revenue).
     """
-    candidates = [entity, *_earlier_names(entities, mentions[index].start, entity, reading.text)]
+    lexicon = reading.catalog.lexicon
+    candidates = [entity, *_earlier_names(entities, mentions[index].start, entity, reading.text, lexicon)]
     named = any(e.entity == entity for e in entities)
-    if not named and reading.principal not in (None, *candidates):
-        candidates.append(reading.principal)  # a carried topic that fits nothing: the document's subject
+    principal = reading.principal
+    if not named and principal not in (None, *candidates) and lexicon.same_group(principal, entity):
+        candidates.append(principal)  # a carried topic that fits nothing: the document's subject
     # then the entities named last of each kind ("- 多语言支持：…19种语音输入语言" in a list about the model
-    # named a while back): guesses, which never stand in for words their names would imply
-    guesses = [] if named else [c for c in dict.fromkeys(reading.recent) if c not in candidates]
+    # named a while back): guesses, which never stand in for words their names would imply; never another
+    # group's (a second company watched through a user catalog keeps its figures)
+    guesses = [] if named else [
+        c for c in dict.fromkeys(reading.recent) if c not in candidates and lexicon.same_group(c, entity)
+    ]
     for candidate in [*candidates, *guesses]:
         sure = candidate in candidates and _sure(candidate, entities, back)
         metric_id = _metric(reading, mentions, index, candidate, history, sure)
@@ -454,12 +460,16 @@ def _sure(candidate: str, entities: list[EntityMention], back: bool) -> bool:
     return back or any(e.entity == candidate for e in entities)
 
 
-def _earlier_names(entities: list[EntityMention], position: int, nearest: str, text: str) -> list[str]:
-    """Watched entities named before a position, nearest first, up to the first rival."""
+def _earlier_names(entities: list[EntityMention], position: int, nearest: str, text: str,
+                   lexicon: Lexicon) -> list[str]:
+    """Watched entities of the nearest one's group named before a position, nearest first, up to the first
+    rival or watched entity of another group."""
     out: list[str] = []
     before = [m for m in entities if m.end <= position]
     for mention, following in zip(reversed(before[:-1]), reversed(before[1:]), strict=True):
         if mention.entity == OTHER and not mention.compared:
+            break
+        if mention.entity != OTHER and not lexicon.same_group(mention.entity, nearest):
             break
         if _POSSESSOR_RE.match(text, mention.end, following.start):
             continue  # "Alibaba's Qwen3-Omni", "阿里通义": one name, owned by the nearer one

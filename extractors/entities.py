@@ -105,8 +105,11 @@ def find_entities(text: str, lexicon: Lexicon | None = None) -> list[EntityMenti
     """Entity names in a (cleaned) sentence, in order; specific names win over the names they contain."""
     lexicon = lexicon or default_lexicon()
     found = [_mention(text, match, lexicon) for match in lexicon.pattern.finditer(text)]
-    if ("parent" in text or "母公司" in text) and any(m.entity == "alibaba_cloud" for m in found):
-        found.extend(EntityMention("alibaba", m.start(), m.end()) for m in _PARENT_RE.finditer(text))
+    parent = ("parent" in text or "母公司" in text) and next(
+        (p for p in (lexicon.parent(m.entity) for m in found) if p is not None), None
+    )
+    if parent:  # "Alibaba Cloud ... its parent": the company the named part belongs to (`part_of`)
+        found.extend(EntityMention(parent, m.start(), m.end()) for m in _PARENT_RE.finditer(text))
         found.sort(key=lambda m: m.start)
     if any(m.entity in ("qwen", "qwen_app") for m in found):
         found.extend(EntityMention("qwen_app", m.start(), m.end()) for m in _APP_RE.finditer(text))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import ConfigError
@@ -12,7 +13,7 @@ DEFAULT_LEXICON = Path(__file__).resolve().parents[1] / "data" / "entities.yaml"
 ROLES = frozenset({"watched", "sibling", "rival"})
 REFERENCE_KINDS = frozenset({"company", "unit", "model"})  # "the company", "the unit", "the model"
 CALENDAR_YEAR_END = 12
-_KEYS = frozenset({"id", "role", "names", "refers_back_as", "fiscal_year_end", "part_of"})
+_KEYS = frozenset({"id", "role", "names", "refers_back_as", "fiscal_year_end", "part_of", "group"})
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Entry:
     refers_back_as: tuple[str, ...] = ()
     fiscal_year_end: int = CALENDAR_YEAR_END
     part_of: str | None = None  # the company it belongs to: "the cloud division" of that company is this
+    group: str | None = None  # the group it shares figures with (None: its own); another group's is a rival's
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Lexicon:
 
     entries: tuple[Entry, ...]
     pattern: re.Pattern[str]
+    groups: Mapping[str, str] = field(default_factory=dict, compare=False)  # id -> group (asked per figure)
 
     def entry(self, group: str) -> Entry:
         """The entry whose name a match group ("e3") of ``pattern`` stands for."""
@@ -51,20 +54,35 @@ class Lexicon:
         """The watched part of a company that a definite description of this kind names ("the unit")."""
         return next((e.id for e in self.entries if e.part_of == company and kind in e.refers_back_as), None)
 
+    def same_group(self, entity: str, other: str) -> bool:
+        """Whether two entities are of one group (a figure near one may be the other's)."""
+        return entity == other or self._group(entity) == self._group(other)
+
+    def _group(self, entity: str) -> str:
+        """An entity's group: its `group`, else its own id."""
+        return self.groups.get(entity, entity)
+
+    def parent(self, entity: str) -> str | None:
+        """The company an entity is part of (``part_of``), if any."""
+        return next((e.part_of for e in self.entries if e.id == entity), None)
+
     def fiscal_year_end(self, entity: str | None) -> int:
         """The month the entity's fiscal year ends (12 when it reports by the calendar year or is unknown)."""
         return next((e.fiscal_year_end for e in self.entries if e.id == entity), CALENDAR_YEAR_END)
 
 
-def build(entries: list[Entry]) -> Lexicon:
-    """A lexicon over entries in match order; ConfigError for a part of a company that is not in it."""
+def build(entries: list[Entry], origins: Mapping[str, Path] | None = None) -> Lexicon:
+    """A lexicon over entries in match order; ConfigError, naming the entry's file from ``origins``, for a
+    part of a company that is not in it."""
     ids = {e.id for e in entries}
     for entry in entries:
         if entry.part_of is not None and entry.part_of not in ids:
-            raise ConfigError(f"entities.{entry.id}.part_of: no entity {entry.part_of!r}")
+            where = (origins or {}).get(entry.id, DEFAULT_LEXICON)
+            raise ConfigError(f"{where}: entities.{entry.id}.part_of: no entity {entry.part_of!r}")
     alternatives = "|".join(f"(?P<e{i}>{'|'.join(e.names)})" for i, e in enumerate(entries))
     # ASCII: a Latin name is a word of its own beside Chinese characters ("CIG收入", "的Qwen")
-    return Lexicon(tuple(entries), re.compile(alternatives, re.ASCII))
+    groups = {e.id: e.group or e.id for e in entries}
+    return Lexicon(tuple(entries), re.compile(alternatives, re.ASCII), groups)
 
 
 def parse_entries(path: Path, raw: object) -> list[Entry]:
@@ -78,6 +96,20 @@ def parse_entries(path: Path, raw: object) -> list[Entry]:
             raise ConfigError(f"{path}: entities.{entry.id}: the id is given twice")
         seen.add(entry.id)
     return entries
+
+
+def parse_terms(path: Path, raw: object) -> tuple[str, ...]:
+    """A file's `watch_terms`: words or phrases matched literally; ConfigError naming the file otherwise."""
+    if not isinstance(raw, list) or not all(isinstance(t, str) and t.strip() for t in raw):
+        raise ConfigError(f"{path}: watch_terms: expected a list of words or phrases")
+    return tuple(raw)
+
+
+def plain_names(entries: list[Entry]) -> tuple[str, ...]:
+    """The names of watched entries that are plain words (no regex syntax): watch terms as they stand."""
+    return tuple(
+        n for e in entries if e.role == "watched" for n in e.names if re.escape(n).replace("\\ ", " ") == n
+    )
 
 
 def merge(base: list[Entry], extra: list[Entry]) -> list[Entry]:
@@ -102,6 +134,7 @@ def _entry(path: Path, index: int, item: object) -> Entry:
         _kinds(where, item.get("refers_back_as") or []),
         _month(where, item.get("fiscal_year_end", CALENDAR_YEAR_END)),
         _part_of(where, item.get("part_of")),
+        _group(where, item.get("group")),
     )
 
 
@@ -150,6 +183,13 @@ def _part_of(where: str, company: object) -> str | None:
     if company is not None and (not isinstance(company, str) or not company):
         raise ConfigError(f"{where}.part_of: expected an entity id, got {company!r}")
     return company
+
+
+def _group(where: str, group: object) -> str | None:
+    """The name of an entity's group, if given."""
+    if group is not None and (not isinstance(group, str) or not group):
+        raise ConfigError(f"{where}.group: expected a group name, got {group!r}")
+    return group
 
 
 def _month(where: str, month: object) -> int:

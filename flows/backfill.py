@@ -155,9 +155,10 @@ def _windows(items: Iterable[ArchiveItem], size: int) -> Iterator[list[ArchiveIt
 def fetch_window(window: Sequence[ArchiveItem], config: Config, summary: BackfillSummary) -> list[Extracted]:
     """Fetch and extract one window of items in mapped batches."""
     batches = list(_windows(window, PAGE_BATCH))
-    start_extraction(shares_hosts(config))
+    start_extraction(shares_hosts(config), config.catalog)
     futures = fetch_archive_batch.map(
-        batches, unmapped(config.http), unmapped(shares_hosts(config)), unmapped(config.extract_deadline)
+        batches, unmapped(config.http), unmapped(shares_hosts(config)), unmapped(config.extract_deadline),
+        unmapped(config.catalog),
     )
     results: list[BatchResult] = list(futures.result())
     summary.errors += [e for r in results for e in r.errors]

@@ -23,7 +23,7 @@ from core.periods import LooseDate
 from core.published import PublishedSource
 from core.types import ChangeKind
 from flows.argv import normalised
-from flows.terminal import command_runtime, complain, console, stopped
+from flows.terminal import command_runtime, complain, config_path, console, stopped
 
 if TYPE_CHECKING:
     from app.reextract import Reextraction
@@ -70,6 +70,7 @@ def _date(text: str | None, option: str = "--since") -> LooseDate | None:
 
 @app.command()
 def extract(
+    ctx: typer.Context,
     path: Path,
     as_json: JsonOpt = False,
     all_claims: Annotated[bool, typer.Option("--all", help="Include numbers that match no tracked metric.")] = False,
@@ -77,17 +78,20 @@ def extract(
     explain: Annotated[bool, typer.Option(
         "--explain", help="Every number in the text with the decision taken on it, and why.")] = False,
 ) -> None:
-    """Print a document's metric claims; writes nothing."""
+    """Print a document's metric claims (read with the config's `catalog`, if any); writes nothing."""
     from alerts.figures import figure  # noqa: PLC0415 - heavy imports load with the command (module docstring)
     from app.records import claim_json, dump_json  # noqa: PLC0415
+    from core.config import load_config  # noqa: PLC0415
+    from extractors.catalog import load_catalog  # noqa: PLC0415
     from extractors.claims import extract_claims  # noqa: PLC0415
     from extractors.explain import Trace  # noqa: PLC0415
     from extractors.text import load_document  # noqa: PLC0415
     from flows.output import print_table  # noqa: PLC0415
 
+    catalog = load_catalog(user=load_config(config_path(ctx)).catalog)
     document = load_document(path, published=_date(published, "--published"))
     trace = Trace() if explain else None
-    claims = [c for c in extract_claims(document, trace=trace) if all_claims or c.metric is not None]
+    claims = [c for c in extract_claims(document, catalog, trace) if all_claims or c.metric is not None]
     if trace is not None:
         _print_decisions(trace, as_json)
         return

@@ -19,6 +19,7 @@ import signal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from prefect import flow, get_run_logger, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -152,26 +153,30 @@ def page_jobs(
     stored = set(runtime.store.article_info([e.canonical_url for e in entries]))
     fresh = [e for e in entries if e.canonical_url not in stored]
     summary.new_links = len(fresh)
-    jobs = [_job(e, by_name[owner[e.canonical_url]], runtime.config.watch_terms) for e in fresh]
+    terms, catalog = runtime.watch_terms, runtime.config.catalog
+    jobs = [_job(e, by_name[owner[e.canonical_url]], terms, catalog) for e in fresh]
     summary.irrelevant += sum(1 for j in jobs if j is None)
     return [j for j in jobs if j is not None]
 
 
-def _job(entry: FeedEntry, spec: SourceSpec, watch_terms: Iterable[str]) -> PageJob | None:
-    """A page job for a relevant entry, a checked job for a thin one, None for an off-topic one."""
+def _job(entry: FeedEntry, spec: SourceSpec, watch_terms: Iterable[str],
+         catalog: Path | None = None) -> PageJob | None:
+    """A page job for a relevant entry, a checked job for a thin one, None for an off-topic one; its page is
+    read with the user ``catalog``."""
     terms = (*watch_terms, *spec.terms)
     text = f"{entry.title}\n{entry.summary}"
     if not is_relevant(text, terms) and not is_thin(text):
         return None  # a full teaser that never names what we watch: not worth a fetch
     published = LooseDate(entry.published.date()) if entry.published else None
-    return PageJob(entry.url, entry.canonical_url, spec.name, published, not is_relevant(text, terms), terms)
+    thin = not is_relevant(text, terms)
+    return PageJob(entry.url, entry.canonical_url, spec.name, published, thin, terms, catalog)
 
 
 def fetch_all(jobs: Sequence[PageJob], config: Config, summary: MonitorSummary) -> list[Extracted]:
     """Fetch and extract the pages in mapped batches; count what came back."""
     if not jobs:
         return []
-    start_extraction(shares_hosts(config))
+    start_extraction(shares_hosts(config), config.catalog)
     futures = fetch_page_batch.map(
         batched(jobs), unmapped(config.http), unmapped(shares_hosts(config)), unmapped(config.extract_deadline)
     )

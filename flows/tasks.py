@@ -93,9 +93,9 @@ def pool_size(shared_hosts: bool) -> int:
     return 0 if shared_hosts else EXTRACT_PROCESSES
 
 
-def start_extraction(shared_hosts: bool) -> None:
-    """Start this process's extraction workers ahead of the page tasks (none on Dask)."""
-    start_workers(pool_size(shared_hosts))
+def start_extraction(shared_hosts: bool, catalog: Path | None = None) -> None:
+    """Start this process's extraction workers ahead of the page tasks (none on Dask), loading ``catalog``."""
+    start_workers(pool_size(shared_hosts), catalog)
 
 
 def fetch_pages(jobs: Sequence[PageJob], http: HttpConfig, shared_hosts: bool = False,
@@ -122,14 +122,16 @@ fetch_page_batch = task(
 
 
 def read_archived(client: HttpClient, item: ArchiveItem, processes: int = 0,
-                  deadline: float | None = None) -> Extracted:
-    """Fetch (or read from disk) one archived page and extract it, named by its original URL."""
+                  deadline: float | None = None, catalog: Path | None = None) -> Extracted:
+    """Fetch (or read from disk) one archived page and extract it (with the user ``catalog``), named by its
+    original URL."""
     if item.path is not None:
         body, when, url = _read_saved(item.path), item.capture_time, item.original_url
     else:
         memento = fetch_memento(client, item)
         body, when, url = memento.page.body, memento.capture_time, memento.original_url
-    found = extract(body, PageJob(url, canonical_url(url)), when, processes=processes, deadline=deadline)
+    job = PageJob(url, canonical_url(url), catalog=catalog)
+    found = extract(body, job, when, processes=processes, deadline=deadline)
     return dataclasses.replace(found, order=when or item.capture_time)
 
 
@@ -142,12 +144,13 @@ def _read_saved(path: Path) -> bytes:
 
 
 def fetch_archived(items: Sequence[ArchiveItem], http: HttpConfig, shared_hosts: bool = False,
-                   deadline: float | None = None) -> BatchResult:
-    """Fetch and extract a batch of archived pages (each within ``deadline`` s); each failure is one error line."""
+                   deadline: float | None = None, catalog: Path | None = None) -> BatchResult:
+    """Fetch and extract a batch of archived pages (each within ``deadline`` s, with the user ``catalog``);
+    each failure is one error line."""
     client, result, processes = http_client(http, shared_hosts), BatchResult(), pool_size(shared_hosts)
     for item in items:
         try:
-            result.extracted.append(read_archived(client, item, processes, deadline))
+            result.extracted.append(read_archived(client, item, processes, deadline, catalog))
         except Exception as exc:  # one item's failure must not cost its batch-mates (flows.failures)
             result.errors.append(error_line(str(item.fetch_url or item.path or item.original_url), exc))
     return result

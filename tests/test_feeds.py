@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.config import DEFAULT_WATCH_TERMS, HttpConfig
+from core.config import HttpConfig
 from core.errors import ConfigError
 from core.types import SourceState
+from extractors.catalog import load_catalog
 from sources.feeds import FeedEntry, dedupe_entries, fetch_feed, parse_feed
 from sources.health import MAX_BACKOFF, SILENCE_FACTOR, is_silent, next_poll, record_poll
 from sources.http import HttpClient
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.timeout(60)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FEEDS = SHARED / "corpora" / "feeds"
+WATCH_TERMS = load_catalog().watch_terms  # data/entities.yaml's `watch_terms`
 FEED_FILES = sorted(p for p in FEEDS.glob("*") if p.suffix != ".md") if FEEDS.is_dir() else []
 needs_corpus = pytest.mark.skipif(not FEEDS.is_dir(), reason=f"feed corpus not found at {FEEDS}")
 
@@ -89,7 +91,7 @@ def test_google_alerts_links_are_unwrapped_and_titles_plain() -> None:
 @needs_corpus
 def test_chinese_feed_finds_qwen_entries() -> None:
     result = parse_feed((FEEDS / "ainewsdirect__aibase_daily__2026-04-30.xml").read_bytes())
-    relevant = [e for e in result.entries if is_relevant(f"{e.title} {e.summary}", DEFAULT_WATCH_TERMS)]
+    relevant = [e for e in result.entries if is_relevant(f"{e.title} {e.summary}", WATCH_TERMS)]
     assert 0 < len(relevant) < len(result.entries)
 
 
@@ -203,11 +205,11 @@ RELEVANCE_CASES = [
 
 @pytest.mark.parametrize(("text", "expected"), RELEVANCE_CASES)
 def test_relevance(text: str, expected: bool) -> None:
-    assert is_relevant(text, DEFAULT_WATCH_TERMS) is expected
+    assert is_relevant(text, WATCH_TERMS) is expected
 
 
 def test_matched_terms_and_thin_entries() -> None:
-    assert matched_terms("阿里云 and Alibaba Cloud and qwen", DEFAULT_WATCH_TERMS) == ["阿里云", "Alibaba Cloud", "Qwen"]
+    assert matched_terms("阿里云 and Alibaba Cloud and qwen", WATCH_TERMS) == ["阿里云", "Alibaba Cloud", "Qwen"]
     assert is_thin("Qwen news") and not is_thin("x" * 500)
     assert not is_relevant("Qwen", [])
 
