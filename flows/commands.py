@@ -82,10 +82,11 @@ def run(
     quiet_prefect(verbose)
     _use_running_server()
     from flows.monitor import monitor  # noqa: PLC0415 - Prefect loads only for flow commands
+    from flows.runners import one_shot  # noqa: PLC0415
 
     with signals_end_the_command():
         serialise_local_runs(err_console.print)
-    with signals_end_the_command(), progress(console, "monitor: polling sources"):
+    with signals_end_the_command(), progress(console, "monitor: polling sources"), one_shot():
         summary = monitor(config_path=config_path(ctx), force=every)
     print_run(console, summary)
     if summary.stopped_by is not None:
@@ -141,10 +142,11 @@ def backfill(
     quiet_prefect(verbose)
     _use_running_server()
     from flows.backfill import backfill as backfill_flow  # noqa: PLC0415
+    from flows.runners import one_shot  # noqa: PLC0415
 
     with signals_end_the_command():
         serialise_local_runs(err_console.print)
-    with signals_end_the_command(), progress(console, "backfill: reading archived pages"):
+    with signals_end_the_command(), progress(console, "backfill: reading archived pages"), one_shot():
         summary = backfill_flow(**inputs.parameters(), alerts=alerts, config_path=config_path(ctx))
     if summary.fatal:
         raise FetchError(summary.fatal)
