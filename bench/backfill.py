@@ -117,7 +117,8 @@ def run(pages: int, folder: Path, base: str) -> str:
     return (f"bench backfill: pages={pages} ingested={summary.pages} errors={len(summary.errors)} "
             f"events={summary.events} seconds={seconds:.1f} pages_per_s={summary.pages / seconds:.1f} "
             f"peak_rss_mb_total={meter.peak_rss_mb:.0f} processes={meter.peak_processes} "
-            f"cpu_s={meter.cpu_s:.1f} peak_rss_mb_flow={rss_mb():.0f} base_rss_mb_flow={base_rss:.0f}")
+            f"cpu_s={meter.cpu_s:.1f} cpu_by_process={meter.by_process} "
+            f"peak_rss_mb_flow={rss_mb():.0f} base_rss_mb_flow={base_rss:.0f}")
 
 
 def main() -> None:

@@ -127,7 +127,7 @@ def flow_run(feeds: int, workers: int, base: str, folder: Path) -> dict[str, Any
     return {"workers": workers, "articles": summary.articles, "errors": len(summary.page_errors),
             "wall_s": meter.wall_s, "cpu_s": meter.cpu_s, "peak_rss_mb": meter.peak_rss_mb,
             "processes": meter.peak_processes, "fetch_extract_s": sum(spent["fetch_all"]),
-            "ingest_s": sum(spent["ingest"])}
+            "ingest_s": sum(spent["ingest"]), "cpu_by_process": meter.by_process}
 
 
 def in_child(args: list[str]) -> dict[str, Any]:

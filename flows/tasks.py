@@ -146,11 +146,6 @@ def pool_size(shared_hosts: bool, pages: int | None = None) -> int:
     return 0 if shared_hosts or (pages is not None and pages < IN_THREAD_PAGES) else EXTRACT_PROCESSES
 
 
-def start_extraction(shared_hosts: bool, pages: int | None = None) -> None:
-    """Start this process's extraction workers ahead of the page tasks (none on Dask or for few pages)."""
-    start_workers(pool_size(shared_hosts, pages))
-
-
 def fetch_pages(jobs: Sequence[PageJob], http: HttpConfig, shared_hosts: bool = False,
                 deadline: float | None = None, processes: int | None = None) -> BatchResult:
     """Fetch and extract a batch of live pages (each within ``deadline`` s) on ``processes`` workers (default:
@@ -222,9 +217,11 @@ def _read_saved(path: Path) -> bytes:
 
 
 def fetch_archived(items: Sequence[ArchiveItem], http: HttpConfig, shared_hosts: bool = False,
-                   deadline: float | None = None) -> BatchResult:
-    """Fetch and extract a batch of archived pages (each within ``deadline`` s); each failure is one error line."""
-    client, result, processes = http_client(http, shared_hosts), BatchResult(), pool_size(shared_hosts)
+                   deadline: float | None = None, processes: int | None = None) -> BatchResult:
+    """Fetch and extract a batch of archived pages (each within ``deadline`` s) on ``processes`` workers
+    (default: pool_size); each failure is one error line."""
+    client, result = http_client(http, shared_hosts), BatchResult()
+    processes = pool_size(shared_hosts) if processes is None else processes
     for item in items:
         try:
             result.extracted.append(read_archived(client, item, processes, deadline))
@@ -236,6 +233,19 @@ def fetch_archived(items: Sequence[ArchiveItem], http: HttpConfig, shared_hosts:
 fetch_archive_batch = task(
     fetch_archived, name="fetch-archived", retries=TASK_RETRIES, retry_delay_seconds=TASK_RETRY_DELAY
 )
+
+
+def fetch_archived_each(items: Sequence[ArchiveItem], http: HttpConfig,
+                        deadline: float | None = None) -> BatchResult:
+    """Fetch and extract archived pages on plain threads (a window in one task), on workers unless few."""
+    processes = pool_size(False, len(items))
+    start_workers(processes)
+    with ThreadPoolExecutor(IO_THREADS, thread_name_prefix="archive") as threads:
+        parts = list(threads.map(lambda i: fetch_archived([i], http, False, deadline, processes), items))
+    return merged(parts)
+
+
+fetch_archive_window = task(fetch_archived_each, name="fetch-archived", retries=0, log_prints=False)
 
 
 def batched(items: Sequence[PageJob], size: int = PAGE_BATCH) -> list[list[PageJob]]:

@@ -9,6 +9,7 @@ The sampler's own CPU time is taken off the figure: it is the bench's cost, not 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,7 +35,9 @@ class TreeMeter:
     wall_s: float = 0.0
     peak_rss_mb: float = 0.0
     peak_processes: int = 0
+    by_process: dict[str, float] = field(default_factory=dict)  # CPU seconds by process name (pid)
     _start: dict[int, float] = field(default_factory=dict)
+    _names: dict[int, str] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _sampler_cpu: float = 0.0
 
@@ -52,10 +55,11 @@ class TreeMeter:
 
     def _snapshot(self) -> dict[int, float]:
         """CPU seconds so far of each process of the tree, by pid."""
-        seen = {}
+        seen: dict[int, float] = {}
         for process in self.tree():
             try:
                 seen[process.pid] = _cpu(process)
+                self._names[process.pid] = _name(process)
             except psutil.Error:
                 continue  # it ended between the listing and the reading
         return seen
@@ -88,8 +92,20 @@ class TreeMeter:
         end = self._snapshot()
         self._stop.set()
         self._thread.join()
-        used = sum(value - self._start.get(pid, 0.0) for pid, value in end.items())
-        self.cpu_s = used - self._sampler_cpu
+        used = {pid: value - self._start.get(pid, 0.0) for pid, value in end.items()}
+        used[os.getpid()] -= self._sampler_cpu
+        self.cpu_s = sum(used.values())
+        self.by_process = {f"{self._names[pid]}({pid})": round(cpu, 2) for pid, cpu in used.items()}
+
+
+def _name(process: psutil.Process) -> str:
+    """What a process is, in a word: this one, an extraction worker, a Prefect server, or its name."""
+    if process.pid == os.getpid():
+        return "flow"
+    line = " ".join(process.cmdline())
+    if "multiprocessing" in line:
+        return "tracker" if "resource_tracker" in line else "worker"
+    return "server" if "uvicorn" in line else process.name()
 
 
 def _ppid(process: psutil.Process) -> int:
