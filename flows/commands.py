@@ -142,11 +142,12 @@ def backfill(
     quiet_prefect(verbose)
     _use_running_server()
     from flows.backfill import backfill as backfill_flow  # noqa: PLC0415
-    from flows.runners import one_shot  # noqa: PLC0415
 
     with signals_end_the_command():
         serialise_local_runs(err_console.print)
-    with signals_end_the_command(), progress(console, "backfill: reading archived pages"), one_shot():
+    # The heartbeat stays on here: a backfill runs for minutes, and without the heartbeat's wait at the end a
+    # backfill that fails at once exits while Prefect's events worker still sends, and it warns on stderr.
+    with signals_end_the_command(), progress(console, "backfill: reading archived pages"):
         summary = backfill_flow(**inputs.parameters(), alerts=alerts, config_path=config_path(ctx))
     if summary.fatal:
         raise FetchError(summary.fatal)
