@@ -117,8 +117,31 @@ def extract(body: bytes, job: PageJob, fetched_at: datetime | None, processes: i
     """``extract_body`` on the extraction pool when ``processes`` > 0, within ``deadline`` seconds; else here."""
     with EXTRACT_SLOTS:  # on the pool too: a page's deadline counts from when a worker is free to take it
         if processes <= 0:
-            return extract_body(body, job, fetched_at)
+            return _in_thread(deadline, body, job, fetched_at)
         return _on_pool(processes, deadline, body, job, fetched_at)
+
+
+def _in_thread(deadline: float | None, body: bytes, job: PageJob, fetched_at: datetime | None) -> Extracted:
+    """``extract_body`` in this process within ``deadline`` seconds: past it the page is an error line.
+
+    A thread cannot be stopped, so the page runs on a daemon thread of its own that is left to finish (or to
+    end with the process: a command's run, or a deployment's run process); the run goes on without it.
+    """
+    if deadline is None:
+        return extract_body(body, job, fetched_at)
+    done: Future[Extracted] = Future()
+
+    def work() -> None:
+        try:
+            done.set_result(extract_body(body, job, fetched_at))
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            done.set_exception(exc)
+
+    threading.Thread(target=work, name=f"extract {job.url}", daemon=True).start()
+    try:
+        return _result(done, deadline, job)
+    except FutureTimeout:
+        raise _overrun_error(job, deadline) from None
 
 
 def _on_pool(processes: int, deadline: float | None, body: bytes, job: PageJob,

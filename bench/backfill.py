@@ -6,8 +6,11 @@ The archive runs in a child process (forked before Prefect is imported, so the f
 flow's own): CDX pages of CDX_PAGE_SIZE rows with resume keys, and small distinct article pages
 about Qwen and Alibaba Cloud figures, made on the fly. The backfill flow runs in this process under
 ``prefect_test_harness`` on a fresh SQLite file. Prints one line:
-    bench=backfill pages=.. ingested=.. errors=.. seconds=.. pages_per_s=.. peak_rss_mb=.. base_rss_mb=..
-peak_rss_mb is this process's peak resident set (target: under 400 for 10,000 pages).
+    bench backfill: pages=.. ingested=.. errors=.. seconds=.. pages_per_s=.. peak_rss_mb_total=.. ...
+peak_rss_mb_total is the peak of the summed resident sets of this process, its extraction workers and the
+harness's Prefect server, sampled during the backfill (tests/support/measure.py; the archive server is not
+counted); peak_rss_mb_flow is this process's own peak (ru_maxrss). Target: under 400 MB for 10,000 pages.
+``BENCH_BACKFILL_PAGES=1000`` (or ``--pages``) makes a quick run.
 """
 
 from __future__ import annotations
@@ -18,19 +21,20 @@ import multiprocessing
 import os
 import resource
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the local server lives in tests/support
 
-from serving import served  # noqa: E402
 from support.http_server import LocalServer, Reply, Request  # noqa: E402
+from support.serving import served  # noqa: E402
 
-DEFAULT_PAGES = 10_000  # issue 6 §1
+DEFAULT_PAGES = int(os.environ.get("BENCH_BACKFILL_PAGES", 10_000))  # issue 6 §1, issue 15 §4
 CDX_ROWS = 1000  # rows per CDX answer, as the real API pages with resume keys
 ORIGIN = "https://news.example.com"
 FIRST_CAPTURE = datetime(2023, 1, 1, 9, tzinfo=UTC)
@@ -97,20 +101,24 @@ def run(pages: int, folder: Path, base: str) -> str:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # one summary line, not a line per task
     from prefect.testing.utilities import prefect_test_harness  # noqa: PLC0415 - after the fork
     from support.flows import write_config  # noqa: PLC0415
+    from support.measure import TreeMeter  # noqa: PLC0415
 
     from flows.backfill import backfill  # noqa: PLC0415
 
     config = write_config(folder, f"sqlite:///{folder / 'cw.db'}", [])
+    archive = frozenset(p.pid for p in psutil.Process().children())  # the archive server: not the flow's
     with prefect_test_harness(server_startup_timeout=60):
         base_rss = rss_mb()
-        started = time.perf_counter()
-        summary = backfill(cdx_url="news.example.com/", cdx_match="prefix", config_path=str(config),
-                           wayback_base=base)
-        seconds = time.perf_counter() - started
+        with TreeMeter(exclude=archive) as meter:
+            summary = backfill(cdx_url="news.example.com/", cdx_match="prefix", config_path=str(config),
+                               wayback_base=base)
         logging.disable(logging.CRITICAL)  # the harness's shutdown logs cancelled tasks: noise here
-    return (f"bench=backfill pages={pages} ingested={summary.pages} errors={len(summary.errors)} "
+    seconds = meter.wall_s
+    return (f"bench backfill: pages={pages} ingested={summary.pages} errors={len(summary.errors)} "
             f"events={summary.events} seconds={seconds:.1f} pages_per_s={summary.pages / seconds:.1f} "
-            f"peak_rss_mb={rss_mb():.0f} base_rss_mb={base_rss:.0f}")
+            f"peak_rss_mb_total={meter.peak_rss_mb:.0f} processes={meter.peak_processes} "
+            f"cpu_s={meter.cpu_s:.1f} cpu_by_process={meter.by_process} "
+            f"peak_rss_mb_flow={rss_mb():.0f} base_rss_mb_flow={base_rss:.0f}")
 
 
 def main() -> None:

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the local server lives in tests/support
 
-from serving import served, timed  # noqa: E402
 from support.http_server import LocalServer  # noqa: E402
+from support.serving import served, timed  # noqa: E402
 
 DEFAULT_FEEDS = 50  # issue 6 §1
 EMPTY_FEED = '<?xml version="1.0"?><rss version="2.0"><channel><title>idle</title></channel></rss>'

@@ -18,11 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from support.faults import figures_without_a_stop  # noqa: E402
+
 from core.periods import LooseDate  # noqa: E402
 from core.types import Document  # noqa: E402
 from extractors.catalog import load_catalog  # noqa: E402
 from extractors.claims import extract_claims  # noqa: E402
-from support.faults import figures_without_a_stop  # noqa: E402
 
 SIZES_KB = (2, 8, 60)
 MAX_RATIO = 2.0  # seconds per KB may grow this much from 2 KB to 60 KB and still count as near-linear

@@ -2,10 +2,10 @@
 and the sources file's archive entries (``from_sources``, the daily ``backfill-sources`` deployment).
 
 Items stream from generators; only their small descriptions (URL, capture time) are kept, sorted into
-capture order, then fetched and extracted in windows of batches and ingested window by window: memory
-holds one window of pages, whatever the number of items. What is stored already is skipped, so an
-interrupted backfill resumes where it stopped. No alerts by default (old news is ``historical``);
-``alerts=True`` queues the events and delivers them once, as one digest per channel.
+capture order, then fetched and extracted a window at a time (one task on plain threads; mapped batches on
+Dask) and ingested window by window: memory holds one window of pages, whatever the number of items. What
+is stored already is skipped, so an interrupted backfill resumes where it stopped. No alerts by default (old
+news is ``historical``); ``alerts=True`` queues the events and delivers them once, as one digest per channel.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from core.errors import ClaimwatchError
 from flows.failures import error_line
 from flows.runners import on_wanted_runner, rerun_on, shares_hosts, thread_runner
 from flows.secrets import secret_resolver
-from flows.tasks import PAGE_BATCH, BatchResult, fetch_archive_batch, start_extraction
+from flows.tasks import PAGE_BATCH, BatchResult, fetch_archive_batch, fetch_archive_window
 from sources.archive import ArchiveItem
 from sources.links import canonical_url
 
@@ -153,14 +153,15 @@ def _windows(items: Iterable[ArchiveItem], size: int) -> Iterator[list[ArchiveIt
 
 
 def fetch_window(window: Sequence[ArchiveItem], config: Config, summary: BackfillSummary) -> list[Extracted]:
-    """Fetch and extract one window of items in mapped batches."""
-    batches = list(_windows(window, PAGE_BATCH))
-    start_extraction(shares_hosts(config), config.catalog)
-    futures = fetch_archive_batch.map(
-        batches, unmapped(config.http), unmapped(shares_hosts(config)), unmapped(config.extract_deadline),
-        unmapped(config.catalog),
-    )
-    results: list[BatchResult] = list(futures.result())
+    """Fetch and extract one window of items: one task on plain threads here, mapped batches on Dask."""
+    if shares_hosts(config):
+        futures = fetch_archive_batch.map(
+            list(_windows(window, PAGE_BATCH)), unmapped(config.http), unmapped(True),
+            unmapped(config.extract_deadline), unmapped(config.catalog),
+        )
+        results: list[BatchResult] = list(futures.result())
+    else:
+        results = [fetch_archive_window(window, config.http, config.extract_deadline, config.catalog)]
     summary.errors += [e for r in results for e in r.errors]
     return [x for r in results for x in r.extracted]
 

@@ -84,10 +84,11 @@ def run(
     quiet_prefect(verbose)
     _use_running_server()
     from flows.monitor import monitor  # noqa: PLC0415 - Prefect loads only for flow commands
+    from flows.runners import one_shot  # noqa: PLC0415
 
     with signals_end_the_command():
         serialise_local_runs(err_console.print)
-    with signals_end_the_command(), progress(console, "monitor: polling sources"):
+    with signals_end_the_command(), progress(console, "monitor: polling sources"), one_shot():
         summary = monitor(config_path=config_path(ctx), force=every)
     print_run(console, summary)
     if summary.stopped_by is not None:
@@ -151,6 +152,8 @@ def backfill(
 
     with signals_end_the_command():
         serialise_local_runs(err_console.print)
+    # The heartbeat stays on here: a backfill runs for minutes, and without the heartbeat's wait at the end a
+    # backfill that fails at once exits while Prefect's events worker still sends, and it warns on stderr.
     with signals_end_the_command(), progress(console, "backfill: reading archived pages"):
         summary = backfill_flow(**inputs.parameters(), alerts=alerts, config_path=config_path(ctx))
     if summary.fatal:

@@ -2,9 +2,9 @@
 
 ::
 
-    sources due ──poll-source (mapped)──▶ entries ──dedupe, skip stored, relevance──▶ page jobs
+    sources due ──poll-sources (one task, plain threads)──▶ entries ──dedupe, skip stored, relevance──▶ jobs
       (entries' Google News links first resolved to the publishers', in the flow: app.googlenews)
-    page jobs ──fetch-pages (batches of 20, mapped, retried)──▶ Documents + claims
+    page jobs ──fetch-pages (one task, plain threads; on Dask: batches of 20, mapped, retried)──▶ Documents
     Documents in publication order ──Pipeline.ingest_claims (in the flow)──▶ changes, outbox
     outbox ──deliver_pending (leased)──▶ channels;  source health saved;  artifacts attached
 
@@ -42,10 +42,10 @@ from flows.tasks import (
     BatchResult,
     PollResult,
     batched,
+    fetch_all_pages,
     fetch_page_batch,
     http_client,
-    poll_source,
-    start_extraction,
+    poll_sources,
 )
 from sources.feeds import FeedEntry, dedupe_entries
 from sources.googlenews import resolve_entries
@@ -105,7 +105,7 @@ def run_monitor(runtime: Runtime, *, force: bool = False, hold_digests: bool = F
     summary.seeded = ensure_baseline(runtime.pipeline)
     specs = due_sources(runtime, now, force)
     summary.warnings += archive_note(runtime)
-    states = {s.name: runtime.store.source_state(s.name) for s in specs}
+    states = runtime.store.source_states(s.name for s in specs)
     polls = publisher_links(runtime, poll_all(specs, states, runtime.config))
     jobs = page_jobs(runtime, specs, polls, summary)
     ingest(runtime, fetch_all(jobs, runtime.config, summary), summary)
@@ -119,17 +119,10 @@ def run_monitor(runtime: Runtime, *, force: bool = False, hold_digests: bool = F
 
 
 def poll_all(specs: Sequence[SourceSpec], states: dict[str, SourceState], config: Config) -> list[PollResult]:
-    """Poll every source in a mapped task; a failing source comes back with its error."""
+    """Poll every source (one task, on plain threads); a failing source comes back with its error."""
     if not specs:
         return []
-    futures = poll_source.map(
-        list(specs),
-        [states[s.name] for s in specs],
-        unmapped(config.http),
-        unmapped(shares_hosts(config)),
-        unmapped(config.max_items_per_poll),
-    )
-    return list(futures.result())
+    return poll_sources(list(specs), states, config.http, shares_hosts(config), config.max_items_per_poll)
 
 
 def publisher_links(runtime: Runtime, polls: Sequence[PollResult]) -> list[PollResult]:
@@ -173,14 +166,16 @@ def _job(entry: FeedEntry, spec: SourceSpec, watch_terms: Iterable[str],
 
 
 def fetch_all(jobs: Sequence[PageJob], config: Config, summary: MonitorSummary) -> list[Extracted]:
-    """Fetch and extract the pages in mapped batches; count what came back."""
+    """Fetch and extract the pages (one task here, mapped batches on Dask's workers); count what came back."""
     if not jobs:
         return []
-    start_extraction(shares_hosts(config), config.catalog)
-    futures = fetch_page_batch.map(
-        batched(jobs), unmapped(config.http), unmapped(shares_hosts(config)), unmapped(config.extract_deadline)
-    )
-    results: list[BatchResult] = list(futures.result())
+    if shares_hosts(config):
+        futures = fetch_page_batch.map(
+            batched(jobs), unmapped(config.http), unmapped(True), unmapped(config.extract_deadline)
+        )
+        results: list[BatchResult] = list(futures.result())
+    else:
+        results = [fetch_all_pages(jobs, config.http, config.extract_deadline)]
     summary.pages_fetched = len(jobs) - sum(len(r.errors) for r in results)
     summary.irrelevant += sum(r.irrelevant for r in results)
     summary.page_errors += [e for r in results for e in r.errors]
@@ -231,7 +226,7 @@ def record_health(
     In a stopped run a failed poll is not counted (the stop may be its cause), and the new validators are
     not saved (some of the feed's pages may not have been read): the next run polls the feed in full.
     """
-    by_name, stopped = {s.name: s for s in specs}, STOP.is_set()
+    by_name, stopped, saved = {s.name: s for s in specs}, STOP.is_set(), {}
     for result in polls:
         if stopped and result.error is not None:
             continue
@@ -245,8 +240,9 @@ def record_health(
             last_modified=None if stopped else result.last_modified,
             warnings=source_warnings(states[spec.name], result, summary.source_page_errors.get(spec.name, [])),
         )
-        runtime.store.save_source_state(spec.name, state)
+        saved[spec.name] = state
         _count_poll(summary, spec, result, is_silent(state, spec, now))
+    runtime.store.save_source_states(saved)  # one transaction for every source
 
 
 def source_warnings(before: SourceState, result: PollResult, page_errors: Sequence[str]) -> list[str]:

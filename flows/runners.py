@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from prefect.context import FlowRunContext
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from core.config import Config
@@ -56,3 +58,13 @@ def on_wanted_runner(config: Config) -> bool:
 def rerun_on(flow_fn: Any, config: Config, **parameters: Any) -> Any:
     """Run ``flow_fn`` again as a subflow on the configured runner (deployments start on threads)."""
     return flow_fn.with_options(task_runner=runner_for(config))(**parameters)
+
+
+def one_shot() -> AbstractContextManager[object]:
+    """Settings for a flow run started by a command, not a deployment: no heartbeat thread.
+
+    A heartbeat lets the server mark a crashed deployment run (its worker gone) as crashed; a command's
+    run is watched by the person who started it, and the heartbeat thread costs every run up to a second
+    at its end (Prefect joins it) and a request every interval.
+    """
+    return temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from types import TracebackType
@@ -221,9 +221,29 @@ class Store:
         """A source's polling state (empty for a source never polled)."""
         return self._read(lambda s: state_from_row(s.get(SourceRow, source_id)))
 
+    def source_states(self, source_ids: Iterable[str]) -> dict[str, SourceState]:
+        """Several sources' polling states in one read, by id (empty for a source never polled)."""
+        wanted = list(source_ids)
+
+        def read(s: Session) -> dict[str, SourceState]:
+            rows = {r.id: r for r in s.execute(select(SourceRow).where(SourceRow.id.in_(wanted))).scalars()}
+            return {i: state_from_row(rows.get(i)) for i in wanted}
+
+        return self._read(read)
+
     def save_source_state(self, source_id: str, state: SourceState) -> None:
         """Store a source's polling state after a poll."""
         self._write(lambda s: _upsert_source(s, source_id, state_values(state)))
+
+    def save_source_states(self, states: Mapping[str, SourceState]) -> None:
+        """Store several sources' polling states in one transaction (one per poll run, not per source)."""
+
+        def write(s: Session) -> None:
+            for source_id, state in states.items():
+                _upsert_source(s, source_id, state_values(state))
+
+        if states:
+            self._write(write)
 
     def sources(self) -> list[SourceInfo]:
         """Every known source with its state, by id."""

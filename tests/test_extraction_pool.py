@@ -19,6 +19,7 @@ from support.http_server import LocalServer
 from app import extraction
 from app.extraction import PageJob, extraction_pool, pool_started, shutdown_pool, start_workers
 from core.config import HttpConfig
+from flows import tasks
 from flows.monitor import monitor
 from flows.tasks import fetch_pages
 
@@ -81,8 +82,11 @@ def test_the_claimwatch_script_as_a_workers_main_module_loads_no_prefect() -> No
     assert result.stdout.strip() == "[]"
 
 
-def test_an_idle_poll_starts_no_workers(tmp_path: Path, no_pool: None) -> None:
+def test_an_idle_poll_starts_no_workers(
+    tmp_path: Path, no_pool: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     harness_url()
+    monkeypatch.setattr(tasks, "IN_THREAD_PAGES", 1)  # one page is enough to want workers here
     with LocalServer() as server:
         server.add(STORY.path, STORY.html())
         server.add("/feed.xml", rss(server.base, [STORY]), content_type="application/rss+xml", etag='"v1"')
@@ -95,6 +99,32 @@ def test_an_idle_poll_starts_no_workers(tmp_path: Path, no_pool: None) -> None:
         second = monitor(config_path=str(config), force=True)
     assert second.not_modified == 1 and second.pages_fetched == 0
     assert not pool_started()
+
+
+def test_a_run_of_few_pages_reads_them_in_its_own_process(tmp_path: Path, no_pool: None) -> None:
+    harness_url()
+    with LocalServer() as server:
+        server.add(STORY.path, STORY.html())
+        server.add("/feed.xml", rss(server.base, [STORY]), content_type="application/rss+xml")
+        config = write_config(
+            tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", [feed_source("news", server.url("/feed.xml"))]
+        )
+        summary = monitor(config_path=str(config), force=True)
+    assert summary.articles == 1 and summary.claims >= 1 and not summary.page_errors
+    assert not pool_started()  # fewer pages than tasks.IN_THREAD_PAGES: no workers to start
+
+
+def test_a_page_past_its_deadline_in_thread_is_one_error_and_the_next_page_is_read(no_pool: None) -> None:
+    with LocalServer() as server:
+        for article in (LONG, STORY):
+            server.add(article.path, article.html())
+        jobs = [PageJob(server.url(a.path), server.url(a.path)) for a in (LONG, STORY)]
+        started = time.monotonic()
+        result = fetch_pages(jobs, HTTP, deadline=DEADLINE, processes=0)  # the 60 KB page takes seconds
+        took = time.monotonic() - started
+    assert result.errors == [f"{jobs[0].url}: extraction took longer than {DEADLINE:g} s (page deadline)"]
+    assert [x.job for x in result.extracted] == [jobs[1]]
+    assert took < extraction.KILL_GRACE and not pool_started()  # not waited for; no worker involved
 
 
 def test_a_dead_worker_costs_one_page_an_error_line_and_the_next_page_gets_new_workers(no_pool: None) -> None:
