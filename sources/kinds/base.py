@@ -73,6 +73,10 @@ class PollKind(SourceKind):
         """Every key an entry may have: a polled one needs its interval."""
         return COMMON_KEYS | self.options | {"interval"}
 
+    def check_location(self, location: str) -> str | None:
+        """A polled source is fetched over the web: an http(s) URL."""
+        return web_url_problem(location)
+
     def poll(self, client: HttpClient, spec: SourceSpec, state: SourceState) -> PollResult:
         """New entries since ``state`` (its validators); raise a ClaimwatchError on failure."""
         raise NotImplementedError

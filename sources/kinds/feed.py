@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.types import SourceState
 from sources.feeds import fetch_feed
 from sources.http import HttpClient
-from sources.kinds.base import PollKind, PollResult, web_url_problem
+from sources.kinds.base import PollKind, PollResult
 from sources.spec import SourceSpec
 
 
@@ -15,10 +15,6 @@ class FeedKind(PollKind):
     kind = "feed"
     description = "RSS, Atom or JSON Feed, polled with conditional GET"
     location = "the feed's http(s) URL"
-
-    def check_location(self, location: str) -> str | None:
-        """An http(s) URL."""
-        return web_url_problem(location)
 
     def poll(self, client: HttpClient, spec: SourceSpec, state: SourceState) -> PollResult:
         """A conditional GET of the feed."""

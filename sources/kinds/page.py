@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.types import SourceState
 from sources.feeds import FeedEntry
 from sources.http import HttpClient
-from sources.kinds.base import PollKind, PollResult, web_url_problem
+from sources.kinds.base import PollKind, PollResult
 from sources.pages import fetch_page, listing_links
 from sources.spec import SourceSpec
 
@@ -16,10 +16,6 @@ class PageKind(PollKind):
     kind = "page"
     description = "a newsroom or listing page whose links are followed"
     location = "the listing page's http(s) URL"
-
-    def check_location(self, location: str) -> str | None:
-        """An http(s) URL."""
-        return web_url_problem(location)
 
     def poll(self, client: HttpClient, spec: SourceSpec, state: SourceState) -> PollResult:
         """The page's article links (a conditional GET: a 304 lists nothing)."""
