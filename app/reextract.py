@@ -25,7 +25,6 @@ from datetime import UTC, date, datetime
 from app.pipeline import Pipeline
 from core.diff import current
 from core.errors import ClaimwatchError
-from core.periods import LooseDate
 from core.types import ALERTING_KINDS, ChangeEvent, Claim, Document
 from extractors.claims import EXTRACTOR_VERSION, extract_claims
 from storage import ArticleInfo, EventRef, Transaction
@@ -280,8 +279,3 @@ def _alert_last(pipeline: Pipeline, tx: Transaction, revisions: Sequence[Revisio
         if event is not None and event_id is not None and event.kind in ALERTING_KINDS:
             last[revision.series] = (event, event_id)
     return sum(tx.enqueue(event_id, pipeline.channels_for(event)) for event, event_id in last.values())
-
-
-def parse_since(text: str | None) -> date | None:
-    """The ``--since`` day; InputError naming it when it is no date."""
-    return LooseDate.parse(text).day if text else None

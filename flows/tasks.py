@@ -1,4 +1,4 @@
-"""The Prefect tasks the flows map: poll one source, fetch and extract a batch of pages.
+"""The Prefect tasks of the flows: poll the due sources, fetch and extract pages (live or archived).
 
 Tasks take only serialisable inputs (config models, SourceSpecs, URLs, ArchiveItems) and build
 their own HttpClient, cached per process, so they run the same on threads and on Dask workers.
@@ -84,9 +84,6 @@ def capped(result: PollResult, spec: SourceSpec, limit: int) -> PollResult:
         return result
     warning = f"{spec.url}: {len(result.entries)} items, the newest {limit} read (max_items_per_poll)"
     return dataclasses.replace(result, entries=newest(result.entries, limit), warnings=[*result.warnings, warning])
-
-
-poll_source = task(poll, name="poll-source", retries=0, log_prints=False)
 
 
 def poll_each(specs: Sequence[SourceSpec], states: Mapping[str, SourceState], http: HttpConfig,
