@@ -117,18 +117,12 @@ def check_inputs(inputs: Inputs) -> None:
 
 
 def _check_url_file(path: Path, base: str) -> None:
-    """Every line of a URL file readable and a URL; InputError naming file:line otherwise."""
+    """Every line of a URL file readable and a URL; InputError naming --urls and file:line otherwise."""
     try:
-        lines = path.read_bytes().splitlines()
-    except OSError as exc:
-        raise InputError(f"--urls: {path}: {exc.strerror.lower() if exc.strerror else exc}") from None
-    for number, raw in enumerate(lines, start=1):
-        try:
-            list(items_from_urls([raw.decode("utf-8")], base))
-        except UnicodeDecodeError:
-            raise InputError(f"{path}:{number}: not UTF-8 text") from None
-        except InputError as exc:
-            raise InputError(f"{path}:{number}: {exc}") from None
+        for _ in items_from_url_file(path, base):
+            pass
+    except InputError as exc:
+        raise InputError(f"--urls: {exc}") from None
 
 
 def cdx_query(inputs: Inputs) -> CdxQuery:

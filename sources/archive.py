@@ -132,14 +132,23 @@ def items_from_urls(lines: Iterable[str], base: str = WAYBACK_BASE) -> Iterator[
 
 
 def items_from_url_file(path: Path, base: str = WAYBACK_BASE) -> Iterator[ArchiveItem]:
-    """Items from a file of URLs (one a line, ``#`` comments), read lazily."""
+    """Items from a file of URLs (one a line, ``#`` comments), read lazily; InputError naming file:line."""
     try:
-        with path.open(encoding="utf-8") as handle:
-            yield from items_from_urls(handle, base)
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                yield from _line_items(raw, base, f"{path}:{number}")
     except OSError as exc:
         raise InputError(f"{path}: cannot read URL file ({exc.strerror})") from None
+
+
+def _line_items(raw: bytes, base: str, where: str) -> Iterator[ArchiveItem]:
+    """The item of one line of a URL file (none for a blank or comment line); InputError naming ``where``."""
+    try:
+        yield from items_from_urls([raw.decode("utf-8")], base)
     except UnicodeDecodeError:
-        raise InputError(f"{path}: URL file is not UTF-8") from None
+        raise InputError(f"{where}: not UTF-8 text") from None
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def items_from_dir(folder: Path) -> Iterator[ArchiveItem]:

@@ -259,6 +259,17 @@ def test_bad_url_files(tmp_path: Path) -> None:
         list(items_from_url_file(binary))
 
 
+def test_a_bad_line_of_a_url_file_is_named_by_file_and_line(tmp_path: Path) -> None:
+    """The same file:line whether the file comes from --urls or from a `urls` source of the sources file."""
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"# comment\nhttps://ok.example/\nnot a url\n\xff\n")
+    with pytest.raises(InputError, match=r"bad\.txt:3: 'not a url': not an http\(s\) URL"):
+        list(items_from_url_file(bad))
+    bad.write_bytes(b"https://ok.example/\n\xff\n")
+    with pytest.raises(InputError, match=r"bad\.txt:2: not UTF-8 text"):
+        list(items_from_url_file(bad))
+
+
 def test_folder_of_saved_pages(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "a.html").write_text('<html><head><link rel="canonical" href="https://news.example/a"></head></html>')
