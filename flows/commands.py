@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,8 +21,7 @@ from rich.console import Console
 
 from app.stopping import signals_end_the_command
 from core.errors import FetchError
-from flows.server_lock import STARTUP_TIMEOUT, serialise_local_runs
-from flows.terminal import command_runtime, config_path, console, err_console, stopped
+from flows.terminal import command_runtime, config_path, console, stopped
 
 if TYPE_CHECKING:
     from sources.registry import SourceSpec
@@ -34,7 +33,6 @@ QUIET_PREFECT = {
 }
 PREFECT_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # a heartbeat to Prefect Inc. is not our business
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": STARTUP_TIMEOUT,
 }
 BACKFILL_USAGE_EXIT = 2  # like any usage error: nothing to do was said
 BACKFILL_INPUTS = """backfill: nothing to read; give at least one of
@@ -69,7 +67,8 @@ def run(
     """Run the monitor flow once: seed the baseline into an empty database, poll, alert, summarise.
 
     When no source is due (and not --all), no flow starts: pending alerts are sent and the next poll named.
-    A server that `claimwatch serve` started is used instead of a temporary one.
+    A server that `claimwatch serve` started is used instead of a temporary one; a temporary one stays
+    CLAIMWATCH_SERVER_IDLE seconds (default 600) for the next command.
     """
     from app.baseline import ensure_baseline  # noqa: PLC0415
     from app.polling import due_sources  # noqa: PLC0415
@@ -81,14 +80,11 @@ def run(
         if not every and not due_sources(runtime, datetime.now(UTC), force=False):
             _nothing_due(runtime)
             return
-    quiet_prefect(verbose)
-    _use_running_server()
-    from flows.monitor import monitor  # noqa: PLC0415 - Prefect loads only for flow commands
+    api = _prefect_api(verbose)
+    from flows.monitor import monitor  # noqa: PLC0415 - Prefect loads only for flow commands, while a server starts
     from flows.runners import one_shot  # noqa: PLC0415
 
-    with signals_end_the_command():
-        serialise_local_runs(err_console.print)
-    with signals_end_the_command(), progress(console, "monitor: polling sources"), one_shot():
+    with signals_end_the_command(), api, progress(console, "monitor: polling sources"), one_shot():
         summary = monitor(config_path=config_path(ctx), force=every)
     print_run(console, summary)
     if summary.stopped_by is not None:
@@ -111,12 +107,13 @@ def _nothing_due(runtime: Any) -> None:
         console.print(f"  alert not delivered: {_one_line(error)}", markup=False, soft_wrap=True)
 
 
-def _use_running_server() -> None:
-    """Run flows on the server `claimwatch serve` started, when one answers and PREFECT_API_URL is unset."""
-    from flows.local_server import running_server  # noqa: PLC0415
+def _prefect_api(verbose: bool) -> AbstractContextManager[str | None]:
+    """The Prefect API a flow command runs on (a temporary server starts now, while the command loads)."""
+    quiet_prefect(verbose)
+    from flows.temporary_server import command_api  # noqa: PLC0415
 
-    if not os.environ.get("PREFECT_API_URL") and (url := running_server()):
-        os.environ["PREFECT_API_URL"] = url
+    with signals_end_the_command():
+        return command_api()
 
 
 def backfill(
@@ -146,15 +143,12 @@ def backfill(
     check_inputs(inputs)
     if from_sources:
         check_sources(load_config(config_path(ctx)))
-    quiet_prefect(verbose)
-    _use_running_server()
+    api = _prefect_api(verbose)
     from flows.backfill import backfill as backfill_flow  # noqa: PLC0415
 
-    with signals_end_the_command():
-        serialise_local_runs(err_console.print)
     # The heartbeat stays on here: a backfill runs for minutes, and without the heartbeat's wait at the end a
     # backfill that fails at once exits while Prefect's events worker still sends, and it warns on stderr.
-    with signals_end_the_command(), progress(console, "backfill: reading archived pages"):
+    with signals_end_the_command(), api, progress(console, "backfill: reading archived pages"):
         summary = backfill_flow(**inputs.parameters(), alerts=alerts, config_path=config_path(ctx))
     if summary.fatal:
         raise FetchError(summary.fatal)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import pytest
 from support.databases import clean_database, create_database, drop_database, postgres_unavailable
 
 from storage import Store
+
+# A flow command leaves Prefect's temporary server running for the next one; in tests, the next one has its
+# own PREFECT_HOME, so each server leaves when its command ends (tests of the idle time set their own).
+os.environ.setdefault("CLAIMWATCH_SERVER_IDLE", "0")
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 

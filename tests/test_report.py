@@ -10,22 +10,18 @@ from decimal import Decimal
 import pytest
 from support.report import DOWNLOADS, EVIL, GENERATED, GROWTH, REVENUE, point, small_report, synthetic_report
 
+from alerts.charts import MAX_CONFLICT_MARKERS, MAX_MARKERS_PER_SERIES, axis_scale, conflicted, thin
 from alerts.report import (
     MAX_CHANGE_ROWS,
-    MAX_CONFLICT_MARKERS,
-    MAX_MARKERS_PER_SERIES,
     ChangeRow,
     ConflictRow,
     MetricSeries,
     Point,
     ReportData,
-    axis_scale,
     change_table,
-    conflicted,
     current_point,
     render_report,
     summary_markdown,
-    thin,
 )
 from core.periods import LooseDate, Period
 from core.types import ChangeEvent, ChangeKind, Claim, Qualifier
@@ -67,7 +63,7 @@ def test_the_legend_draws_bounds_hollow_and_forecasts_in_one_colour() -> None:
     """Was: forecasts drawn hollow like the legend's bounds, and the legend's bounds filled."""
     from matplotlib.figure import Figure  # noqa: PLC0415
 
-    from alerts.report import _draw  # noqa: PLC0415 - the drawing itself is what is checked
+    from alerts.charts import _draw  # noqa: PLC0415 - the drawing itself is what is checked
 
     points = [point("2025-06-30", "5e8", "count"), point("2025-09-30", "6e8", "count", qualifier=Qualifier.OVER),
               point("2026-12-31", "1e9", "count", forecast=True), point("2027-12-31", "2e9", "count", forecast=True),

@@ -60,19 +60,3 @@ def _wait_for(ready, process, timeout: float = 120) -> None:
             process.kill()
             raise AssertionError(process.communicate()[1][-3000:])
         time.sleep(0.05)
-
-
-def test_two_runs_without_a_prefect_server_take_turns(tmp_path: Path) -> None:
-    """Each would start Prefect's temporary server on one database; the second waits, saying for whom."""
-    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", [])
-    env = {**cli_env(config), "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    env.pop("PREFECT_API_URL", None)
-    runs = [start_cli(["run", "--all"], env, tmp_path) for _ in range(2)]
-    done = [(p.pid, p.wait(timeout=200), *p.communicate()) for p in runs]
-    for _, code, out, err in done:
-        assert code == 0 and "Traceback" not in err, err[-3000:]
-        assert "monitor: 0 sources polled" in out
-    waited = [(pid, err) for pid, _, _, err in done if "waiting for another claimwatch run" in err]
-    assert len(waited) == 1, [err for *_, err in done]
-    other = next(pid for pid, *_ in done if pid != waited[0][0])
-    assert f"(pid {other})" in waited[0][1]
