@@ -129,8 +129,7 @@ class Tracker:
     ``Tracker(kind, history).decide(claim)`` is ``diff(history, claim, kind)``; ``add`` learns a claim
     (as ``replay`` would) so the next decision costs one step instead of a replay of the whole history.
     The state is that of the learned claims in publication order (``chronological``): a claim published
-    before the newest one learned is put in its place and its series replayed (backfills are rare and
-    come oldest first, so this costs a step almost always).
+    before the newest one learned is put in its place and the claims after it replayed from a checkpoint.
     """
 
     def __init__(self, kind: MetricKind | str, history: Iterable[Claim] = ()) -> None:
@@ -138,6 +137,7 @@ class Tracker:
         self.count = 0  # claims learned, every series together
         self._states: dict[tuple, _Series] = {}
         self._learned: dict[tuple, list[Claim]] = {}  # each series' claims, in chronological order
+        self._marks: dict[tuple, tuple[int, _Series]] = {}  # each series' state after its first n claims
         for claim in history:
             self.add(claim)
 
@@ -156,9 +156,30 @@ class Tracker:
             learned.append(claim)
             return _step(state, claim)
         event = _decide(state, claim)
-        bisect.insort(learned, claim, key=_chronology)
-        self._states[key] = _replay(learned, self.kind)
+        at = bisect.bisect_right(learned, _chronology(claim), key=_chronology)
+        learned.insert(at, claim)
+        self._states[key] = self._replayed_from(key, at)
         return event
+
+    def _replayed_from(self, key: tuple, at: int) -> _Series:
+        """A series' state after a claim was put in at ``at``: its checkpoint moved up to ``at``, copied, and
+        the claims from ``at`` on stepped.
+
+        A backfill puts claim after claim before the same few newer ones (the seeded baseline), in order: the
+        checkpoint follows it, so each costs a copy and those few steps, not a replay of the whole series
+        (which made a 10,000-page backfill quadratic: 1,198 replays of 200 claims each at 400 pages).
+        """
+        learned = self._learned[key]
+        done, mark = self._marks.get(key, (0, None))
+        if mark is None or done > at:  # none yet, or the claim went in before it: start from nothing
+            done, mark = 0, _Series(self.kind)
+        for claim in learned[done:at]:
+            _step(mark, claim)
+        self._marks[key] = (at, mark)
+        state = _copy(mark)
+        for claim in learned[at:]:
+            _step(state, claim)
+        return state
 
 
 def diff(history: Sequence[Claim], claim: Claim, kind: MetricKind | str) -> ChangeEvent:
@@ -249,6 +270,12 @@ def _replay(series: Sequence[Claim], kind: MetricKind) -> _Series:
     for claim in series:
         _step(state, claim)
     return state
+
+
+def _copy(state: _Series) -> _Series:
+    """A state to step on without changing ``state`` (claims and conflicts are immutable; containers not)."""
+    return replace(state, periods=dict(state.periods), conflicts=list(state.conflicts),
+                               closed=list(state.closed), seen=set(state.seen))
 
 
 def _step(state: _Series, claim: Claim) -> ChangeEvent:

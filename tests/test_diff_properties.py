@@ -144,6 +144,26 @@ def test_the_value_shown_does_not_depend_on_the_order_of_ingestion(
         assert tracker.decide(claim) == diff(history, claim, kind)
 
 
+@SETTINGS
+@given(st.lists(claims(metric=METRICS[0]), min_size=1, max_size=14), kinds, st.randoms(use_true_random=False),
+       st.integers(min_value=0, max_value=4))
+def test_a_backfill_before_newer_claims_decides_as_a_replay_after_every_claim(
+    history: list[Claim], kind: MetricKind, rng: random.Random, newer: int
+) -> None:
+    """The shape the checkpoint is for: a few newest claims learned first (the baseline), then the rest
+    oldest first, now and then one out of order; after each, every decision is that of a replay."""
+    ordered = sorted(history, key=lambda c: (c.published.day if c.published else date.min, c.source))
+    tail, rest = ordered[len(ordered) - newer:] if newer else [], ordered[: len(ordered) - newer]
+    if len(rest) > 2:
+        i = rng.randrange(len(rest) - 1)
+        rest[i], rest[i + 1] = rest[i + 1], rest[i]
+    tracker, learned = Tracker(kind), []
+    for claim in [*tail, *rest]:
+        assert tracker.add(claim) == diff(learned, claim, kind)
+        learned.append(claim)
+        assert all(tracker.decide(c) == diff(learned, c, kind) for c in history)
+
+
 def test_claims_alike_but_for_the_precision_of_their_date_replay_alike_in_any_order() -> None:
     """Found by the property above: the same figure dated 2026-01-12 and '2026-01' tied in publication
     order, so the value shown (and the previous figure of an event) followed the order of ingestion."""
