@@ -10,7 +10,11 @@ about Qwen and Alibaba Cloud figures, made on the fly. The backfill flow runs in
 peak_rss_mb_total is the peak of the summed resident sets of this process, its extraction workers and the
 harness's Prefect server, sampled during the backfill (tests/support/measure.py; the archive server is not
 counted); peak_rss_mb_flow is this process's own peak (ru_maxrss). Target: under 400 MB for 10,000 pages.
-``BENCH_BACKFILL_PAGES=1000`` (or ``--pages``) makes a quick run.
+A second line measures ``claimwatch backfill`` as people run it (``--mode command``): its own process,
+the temporary Prefect server it starts and its extraction workers, summed the same way (this script's own
+process not counted; CPU not shown: the server outlives the command by a moment and is not this
+script's child); seconds and pages_per_s there include the command's start and the server's.
+``BENCH_BACKFILL_PAGES=1000`` (or ``--pages``) makes a quick run; ``--mode flow|command|both`` (default both).
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import argparse
 import logging
 import multiprocessing
 import os
+import re
 import resource
+import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -121,13 +127,41 @@ def run(pages: int, folder: Path, base: str) -> str:
             f"peak_rss_mb_flow={rss_mb():.0f} base_rss_mb_flow={base_rss:.0f}")
 
 
+def run_command(pages: int, folder: Path, base: str) -> str:
+    """``claimwatch backfill`` in its own process, with no Prefect server configured; the summary line."""
+    from support.flows import write_config  # noqa: PLC0415
+    from support.measure import TreeMeter  # noqa: PLC0415
+
+    folder.mkdir()
+    config = write_config(folder, f"sqlite:///{folder / 'cw.db'}", [])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(folder / "prefect"), CLAIMWATCH_CONFIG=str(config),
+               CLAIMWATCH_SERVER_IDLE="0", PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    command = [str(Path(sys.executable).parent / "claimwatch"), "backfill", "--cdx", "news.example.com/",
+               "--match", "prefix", "--wayback", base]
+    archive = frozenset(p.pid for p in psutil.Process().children())
+    with TreeMeter(exclude=archive, include_root=False) as meter:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    ingested = re.search(r"(\d+) pages ingested", done.stdout)
+    if done.returncode != 0 or ingested is None:
+        raise SystemExit(f"bench backfill: claimwatch backfill failed:\n{done.stdout}{done.stderr[-3000:]}")
+    count = int(ingested.group(1))
+    return (f"bench backfill (command): pages={pages} ingested={count} seconds={meter.wall_s:.1f} "
+            f"pages_per_s={count / meter.wall_s:.1f} peak_rss_mb_total={meter.peak_rss_mb:.0f} "
+            f"processes={meter.peak_processes}")
+
+
 def main() -> None:
-    """Start the archive, run the backfill, print the line, stop the archive."""
+    """Start the archive, run the backfill (in this process, then as a command), print the lines."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=DEFAULT_PAGES)
+    parser.add_argument("--mode", choices=("flow", "command", "both"), default="both")
     args = parser.parse_args()
     with served(serve, (args.pages,), "cw-bench-backfill-") as (base, folder):
-        print(run(args.pages, folder, base), flush=True)
+        if args.mode in ("command", "both"):  # first: the flow line imports Prefect into this process
+            print(run_command(args.pages, folder / "command", base), flush=True)
+        if args.mode in ("flow", "both"):
+            print(run(args.pages, folder, base), flush=True)
 
 
 if __name__ == "__main__":

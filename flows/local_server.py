@@ -1,8 +1,8 @@
 """Where ``claimwatch serve`` leaves the address of the Prefect server it started, so ``run`` can use it.
 
-Without a server, every ``claimwatch run`` starts Prefect's temporary one (measured: about 6 s to start
-and 3 s to stop on two cores). ``serve`` records its server's API URL in PREFECT_HOME; ``run`` uses it
-when it still answers. Prefect-free: ``run`` must decide before Prefect is imported.
+While ``serve`` runs, its server is the one to use: ``serve`` records its API URL in PREFECT_HOME, and
+``run`` and ``backfill`` use it when it still answers, before starting or reusing a temporary one
+(flows/temporary_server.py).
 """
 
 from __future__ import annotations

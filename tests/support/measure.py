@@ -31,6 +31,7 @@ class TreeMeter:
     """Measure this process and its descendants over a ``with`` block: CPU seconds, peak RSS, wall."""
 
     exclude: frozenset[int] = frozenset()  # pids (and their trees) that are not the measured program's
+    include_root: bool = True  # False: only the descendants (this process only starts a command and waits)
     cpu_s: float = 0.0
     wall_s: float = 0.0
     peak_rss_mb: float = 0.0
@@ -51,7 +52,7 @@ class TreeMeter:
                 excluded.add(child.pid)
                 continue
             found.append(child)
-        return [root, *found]
+        return [root, *found] if self.include_root else found
 
     def _snapshot(self) -> dict[int, float]:
         """CPU seconds so far of each process of the tree, by pid."""
@@ -93,7 +94,8 @@ class TreeMeter:
         self._stop.set()
         self._thread.join()
         used = {pid: value - self._start.get(pid, 0.0) for pid, value in end.items()}
-        used[os.getpid()] -= self._sampler_cpu
+        if os.getpid() in used:
+            used[os.getpid()] -= self._sampler_cpu
         self.cpu_s = sum(used.values())
         self.by_process = {f"{self._names[pid]}({pid})": round(cpu, 2) for pid, cpu in used.items()}
 
