@@ -109,7 +109,8 @@ _CONTRAST_RE = re.compile(
 
 def find_entities(text: str, lexicon: Lexicon | None = None) -> list[EntityMention]:
     """Entity names in a (cleaned) sentence, in order; specific names win over the names they contain."""
-    found = list(_named(text, lexicon or default_lexicon()))
+    lexicon = lexicon or default_lexicon()
+    found = list(_named(text, lexicon))
     parent = ("parent" in text or "母公司" in text) and next(
         (p for p in (lexicon.parent(m.entity) for m in found) if p is not None), None
     )
