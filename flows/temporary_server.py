@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import hashlib
+import importlib.metadata
 import json
 import os
 import socket
@@ -108,11 +109,12 @@ def idle_seconds(env: Mapping[str, str] | None = None) -> float:
 
 
 def fingerprint(env: Mapping[str, str] | None = None) -> str:
-    """What the server's behaviour depends on: the environment (Prefect's version) and PREFECT_* settings."""
+    """What the server's behaviour depends on: the environment, Prefect's version and PREFECT_* settings."""
     env = os.environ if env is None else env
+    prefect = importlib.metadata.version("prefect")  # an upgrade in place must not meet the old server
     settings = sorted((k, v) for k, v in env.items()
                       if k.startswith("PREFECT_") and not k.startswith(CLIENT_ONLY))
-    return hashlib.sha256(json.dumps([sys.prefix, sys.version, settings]).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps([sys.prefix, sys.version, prefect, settings]).encode()).hexdigest()[:16]
 
 
 def lease_server(home: Path) -> Record:
