@@ -12,7 +12,7 @@ import logging
 from prefect.exceptions import MissingContextError
 from prefect.logging import get_run_logger
 
-from core.errors import ClaimwatchError
+from core.errors import ClaimwatchError, FetchError
 
 _fallback = logging.getLogger("claimwatch")
 
@@ -24,6 +24,14 @@ def error_line(what: str, exc: Exception) -> str:
         return text if what in text else f"{what}: {text}"
     run_logger().error("internal error in %s", what, exc_info=exc)
     return f"{what}: internal error ({type(exc).__name__}: {exc})"
+
+
+def may_pass(exc: BaseException) -> bool:
+    """Whether a page that failed so may be read next time: network trouble that may pass, or the unforeseen
+    (a worker that died); not a refusal, a missing page or a page with no text."""
+    if isinstance(exc, FetchError):
+        return exc.transient
+    return not isinstance(exc, ClaimwatchError)
 
 
 def run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:

@@ -69,6 +69,8 @@ class MonitorSummary:
     pages_fetched: int = 0
     page_errors: list[str] = field(default_factory=list)
     source_page_errors: dict[str, list[str]] = field(default_factory=dict)  # page errors by the source listing them
+    # sources that listed a page whose failure may pass (a timeout, a 503): polled in full next time
+    to_retry: set[str] = field(default_factory=set)
     articles: int = 0
     claims: int = 0
     events: list[ChangeEvent] = field(default_factory=list)
@@ -182,6 +184,7 @@ def fetch_all(jobs: Sequence[PageJob], config: Config, summary: MonitorSummary) 
     for result in results:
         for source, errors in result.by_source.items():
             summary.source_page_errors.setdefault(source, []).extend(errors)
+        summary.to_retry |= result.to_retry
     return [x for r in results for x in r.extracted]
 
 
@@ -224,20 +227,23 @@ def record_health(
     """Save each polled source's state: validators and success, or its error and back-off.
 
     In a stopped run a failed poll is not counted (the stop may be its cause), and the new validators are
-    not saved (some of the feed's pages may not have been read): the next run polls the feed in full.
+    not saved (some of the feed's pages may not have been read): the next run polls the feed in full. So too
+    for a source that listed a page whose failure may pass: with its validators kept, the feed would answer
+    304 until it changed and the page would not be offered again (a figure silenced by one timeout).
     """
     by_name, stopped, saved = {s.name: s for s in specs}, STOP.is_set(), {}
     for result in polls:
         if stopped and result.error is not None:
             continue
         spec = by_name[result.source]
+        partial = stopped or spec.name in summary.to_retry
         state = record_poll(
             states[spec.name],
             spec,
             now,
             error=result.error,
-            etag=None if stopped else result.etag,
-            last_modified=None if stopped else result.last_modified,
+            etag=None if partial else result.etag,
+            last_modified=None if partial else result.last_modified,
             warnings=source_warnings(states[spec.name], result, summary.source_page_errors.get(spec.name, [])),
         )
         saved[spec.name] = state

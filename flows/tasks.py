@@ -23,7 +23,7 @@ from app.stopping import STOP
 from core.config import HttpConfig
 from core.errors import InputError
 from core.types import SourceState
-from flows.failures import error_line
+from flows.failures import error_line, may_pass
 from flows.politeness import GlobalHostLimiter
 from sources.archive import ArchiveItem, fetch_memento
 from sources.feeds import newest
@@ -53,6 +53,7 @@ class BatchResult:
     irrelevant: int = 0
     errors: list[str] = field(default_factory=list)
     by_source: dict[str, list[str]] = field(default_factory=dict)  # the errors of pages a polled source listed
+    to_retry: set[str] = field(default_factory=set)  # sources that listed a page whose failure may pass
 
 
 def http_client(config: HttpConfig, shared_hosts: bool = False) -> HttpClient:
@@ -120,6 +121,8 @@ def fetch_pages(jobs: Sequence[PageJob], http: HttpConfig, shared_hosts: bool = 
         except Exception as exc:  # one page's failure must not cost its batch-mates (flows.failures)
             result.errors.append(error_line(job.url, exc))
             result.by_source.setdefault(job.source or "", []).append(result.errors[-1])
+            if may_pass(exc):
+                result.to_retry.add(job.source or "")
             continue
         if found.relevant:
             result.extracted.append(found)
@@ -152,6 +155,7 @@ def merged(parts: Sequence[BatchResult]) -> BatchResult:
         result.errors += part.errors
         for source, errors in part.by_source.items():
             result.by_source.setdefault(source, []).extend(errors)
+        result.to_retry |= part.to_retry
     return result
 
 

@@ -370,3 +370,28 @@ def test_per_host_politeness_holds_across_processes(prefect: str) -> None:
     gaps = [b - a for a, b in itertools.pairwise(sorted(starts))]
     assert len(starts) == 4 and inside[1] == 1
     assert min(gaps) >= 0.3  # the politeness delay held between the two "processes" (scheduling jitter aside)
+
+
+@pytest.mark.parametrize(("failure", "polled_in_full"), [(503, True), (404, False)],
+                         ids=["may-pass", "final"])
+def test_a_page_whose_failure_may_pass_is_offered_again_by_the_next_poll(
+    prefect: str, tmp_path: Path, failure: int, polled_in_full: bool
+) -> None:
+    """Was: the feed's new validators were saved, it answered 304 until it changed, and a page that timed
+    out or met a 503 once was never read: its figures silenced. A page that is gone stays gone."""
+    first, flaky = ARTICLES[0], ARTICLES[1]
+    with LocalServer() as server:
+        server.add(first.path, first.html())
+        page = Reply(200, flaky.html().encode(), {"Content-Type": "text/html"})
+        server.add_sequence(flaky.path, [Reply(failure, b"busy"), page])
+        server.add("/feed.xml", rss(server.base, [first, flaky]), content_type="application/rss+xml",
+                   etag='"v1"')
+        sources = [feed_source("main", server.url("/feed.xml"))]
+        config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}", sources)
+        before, _ = run_monitor(config, force=True)
+        assert before.articles == 1 and len(before.page_errors) == 1 and str(failure) in before.page_errors[0]
+        after, _ = run_monitor(config, force=True)
+        again, _ = run_monitor(config, force=True)
+    assert (after.not_modified, after.articles) == ((0, 1) if polled_in_full else (1, 0))
+    assert (again.not_modified, again.articles) == (1, 0)  # read, then the validators are kept
+    assert server.hits(flaky.path) == (2 if polled_in_full else 1)
