@@ -108,7 +108,7 @@ def run_monitor(runtime: Runtime, *, force: bool = False, hold_digests: bool = F
     specs = due_sources(runtime, now, force)
     summary.warnings += archive_note(runtime)
     states = runtime.store.source_states(s.name for s in specs)
-    polls = publisher_links(runtime, poll_all(specs, states, runtime.config))
+    polls = publisher_links(runtime, poll_all(specs, states, runtime.config), summary)
     jobs = page_jobs(runtime, specs, polls, summary)
     ingest(runtime, fetch_all(jobs, runtime.config, summary), summary)
     record_health(runtime, specs, states, polls, now, summary)
@@ -127,11 +127,12 @@ def poll_all(specs: Sequence[SourceSpec], states: dict[str, SourceState], config
     return poll_sources(list(specs), states, config.http, shares_hosts(config), config.max_items_per_poll)
 
 
-def publisher_links(runtime: Runtime, polls: Sequence[PollResult]) -> list[PollResult]:
+def publisher_links(runtime: Runtime, polls: Sequence[PollResult], summary: MonitorSummary) -> list[PollResult]:
     """Each poll with its Google News links resolved to the publishers'; an unresolvable one is left out with
-    a warning of its source (see sources.googlenews)."""
+    a warning of its source (see sources.googlenews), and that source is polled in full next time (to_retry)."""
     links = google_news_links(runtime, http_client(runtime.config.http, shares_hosts(runtime.config)))
     resolved = [(poll, resolve_entries(links, poll.entries)) for poll in polls]
+    summary.to_retry |= {poll.source for poll, (_, skipped) in resolved if skipped}
     return [replace(p, entries=kept, warnings=[*p.warnings, *skipped]) for p, (kept, skipped) in resolved]
 
 

@@ -326,3 +326,21 @@ def test_the_monitor_reads_the_publishers_pages_and_skips_what_google_cannot_res
     assert {server.url(s.path) for s in STORIES} <= stored
     assert not any("/rss/articles/" in source for source in stored)  # Google's interstitial never stored
     assert any("Google News link skipped" in w for w in gnews.state.warnings)  # shown by `claimwatch sources`
+
+
+def test_a_feed_with_a_link_left_unresolved_is_read_in_full_next_time(tmp_path: Path) -> None:
+    """With its validators saved, the feed would answer 304 and the skipped story never be asked for again."""
+    from flows.monitor import monitor  # noqa: PLC0415 - Prefect loads for this test only
+
+    harness_url()
+    with LocalServer() as server:
+        serve_news(server)
+        items = [(UNSIGNED_ID, "Qwen news nobody can open")]
+        server.add("/gnews.xml", google_news_rss(server.base, items), content_type="application/rss+xml",
+                   etag='"g1"')
+        config = write_config(tmp_path, f"sqlite:///{tmp_path / 'cw.db'}",
+                              [feed_source("gnews", server.url("/gnews.xml"))], google_news_url=server.base)
+        first = monitor(config_path=str(config), force=True)
+        second = monitor(config_path=str(config), force=True)
+        asked = server.hits(f"/rss/articles/{UNSIGNED_ID}")
+    assert first.not_modified == 0 and second.not_modified == 0 and asked == 2
