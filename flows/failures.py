@@ -28,7 +28,8 @@ def error_line(what: str, exc: Exception) -> str:
 
 def may_pass(exc: BaseException) -> bool:
     """Whether a page that failed so may be read next time: network trouble that may pass, or the unforeseen
-    (a worker that died); not a refusal, a missing page or a page with no text."""
+    (a library failing in a way we did not foresee); not a refusal, a missing page, a page with no text, one
+    past its extraction deadline or one whose worker died on it (those would cost every poll again)."""
     if isinstance(exc, FetchError):
         return exc.transient
     return not isinstance(exc, ClaimwatchError)
