@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from prefect import serve as prefect_serve
 from prefect._vendor.croniter import croniter
 from prefect.schedules import Cron
@@ -28,7 +26,7 @@ from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 from core.errors import ConfigError
 from flows.backfill import backfill
 from flows.digest import digest
-from flows.local_server import forget_server, record_server
+from flows.local_server import forget_server, record_server, wait_answering
 from flows.monitor import monitor
 
 TIMEZONE = "UTC"  # cron times below are read in this zone; UTC never skips or repeats an hour
@@ -183,17 +181,10 @@ def _local_server(port: int) -> Iterator[subprocess.Popen[bytes]]:
 
 def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
     """Wait for the local server to answer; ConfigError naming its log when it exits or never answers."""
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    raise ConfigError(
-        f"local Prefect server on {url} did not start (see {_server_log()}); or set PREFECT_API_URL"
-    )
+    if not wait_answering(url, lambda: server.poll() is None, SERVER_START_TIMEOUT):
+        raise ConfigError(
+            f"local Prefect server on {url} did not start (see {_server_log()}); or set PREFECT_API_URL"
+        )
 
 
 def _server_log() -> Path:

@@ -8,13 +8,15 @@ While ``serve`` runs, its server is the one to use: ``serve`` records its API UR
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import httpx
 
 SERVER_FILE = "claimwatch-server.url"
 HEALTH_TIMEOUT = 1.0  # seconds: a local server answers in milliseconds; one that does not is gone
+WAIT_STEP = 0.05  # seconds between health checks while a server starts
 
 
 def prefect_home(env: Mapping[str, str] | None = None) -> Path:
@@ -47,8 +49,22 @@ def running_server() -> str | None:
         url = (prefect_home() / SERVER_FILE).read_text(encoding="utf-8").strip()
     except OSError:
         return None
+    return url if answers(url) else None
+
+
+def answers(url: str, timeout: float = HEALTH_TIMEOUT) -> bool:
+    """Whether the Prefect API at ``url`` answers its health check."""
     try:
-        healthy = httpx.get(f"{url}/health", timeout=HEALTH_TIMEOUT).status_code == 200
+        return httpx.get(f"{url}/health", timeout=timeout).status_code == 200
     except httpx.HTTPError:
-        healthy = False
-    return url if healthy else None
+        return False
+
+
+def wait_answering(url: str, alive: Callable[[], bool], timeout: float) -> bool:
+    """Whether the server at ``url`` answered within ``timeout`` seconds, waiting only while ``alive()``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive():
+        if answers(url):
+            return True
+        time.sleep(WAIT_STEP)
+    return False

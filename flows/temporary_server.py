@@ -33,9 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import httpx
-
 from core.errors import ConfigError
+from flows.local_server import answers, running_server, wait_answering
 
 IDLE_ENV = "CLAIMWATCH_SERVER_IDLE"
 DEFAULT_IDLE = 600.0  # seconds: back-to-back commands share one start; a half-hourly cron pays its own
@@ -47,7 +46,6 @@ STARTUP_TIMEOUT = 90.0  # seconds: a first start creates and migrates Prefect's 
 LOCK_TIMEOUT = 60.0  # seconds a command waits for a leaving server to finish leaving, or for another's start
 WATCH_EVERY = 0.5  # seconds between the server's looks at its lease: how late an idle server leaves
 SHUTDOWN_GRACE = 5  # seconds uvicorn gives open connections when the server leaves
-HEALTH_TIMEOUT = 2.0  # seconds for one /health answer
 # Settings that change only what a command logs or how it runs its flow, not the server: a command with
 # other values of these may share the server.
 CLIENT_ONLY = ("PREFECT_API_URL", "PREFECT_LOGGING_", "PREFECT_SERVER_LOGGING_", "PREFECT_FLOWS_")
@@ -73,8 +71,6 @@ def command_api() -> AbstractContextManager[str | None]:
     """
     from prefect.settings import PREFECT_API_URL, PREFECT_HOME, PREFECT_SERVER_EPHEMERAL_ENABLED  # noqa: PLC0415
 
-    from flows.local_server import running_server  # noqa: PLC0415
-
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         return nullcontext(PREFECT_API_URL.value())  # Prefect says why when ephemeral mode is off
     if (url := running_server()) is not None:
@@ -91,9 +87,16 @@ def _pointed(url: str, ready: Callable[[], None] | None = None) -> Iterator[str]
 
     if ready is not None:
         ready()
+    before = os.environ.get("PREFECT_API_URL")
     os.environ["PREFECT_API_URL"] = url  # the processes a flow starts (Dask workers) read it there
-    with temporary_settings({PREFECT_API_URL: url}):
-        yield url
+    try:
+        with temporary_settings({PREFECT_API_URL: url}):
+            yield url
+    finally:
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before
 
 
 def idle_seconds(env: Mapping[str, str] | None = None) -> float:
@@ -119,24 +122,20 @@ def fingerprint(env: Mapping[str, str] | None = None) -> str:
 
 def lease_server(home: Path) -> Record:
     """Hold ``home``'s lease to the end of this process; its server, launched when none can be reused."""
-    idle_seconds()  # a bad value is said now, whether or not this command launches the server
+    idle = idle_seconds()  # a bad value is said now, whether or not this command launches the server
     home.mkdir(parents=True, exist_ok=True)
     _take(home / LEASE, fcntl.LOCK_SH, keep=True)
     with _locked(home / START_LOCK):
         record = read_record(home)
         if record is not None and _reusable(record):
             return record
-        return _launch(home)
+        return _launch(home, idle)
 
 
 def wait_ready(home: Path, record: Record, timeout: float = STARTUP_TIMEOUT) -> None:
     """Wait until the server answers; ConfigError naming its log when it leaves or never answers."""
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=HEALTH_TIMEOUT) as client:
-        while time.monotonic() < deadline and _alive(record.pid):
-            if _healthy(client, record.url):
-                return
-            time.sleep(0.05)
+    if wait_answering(record.url, lambda: _alive(record.pid), timeout):
+        return
     state = "did not answer in %g s" % timeout if _alive(record.pid) else "exited"
     raise ConfigError(f"Prefect's temporary server on {record.url} {state} (see {home / LOG}); "
                       "or set PREFECT_API_URL to a running Prefect server")
@@ -156,13 +155,11 @@ def _reusable(record: Record) -> bool:
         return False
     if time.time() - record.started < STARTUP_TIMEOUT:
         return True  # it may still be starting: wait_ready tells
-    with httpx.Client(timeout=HEALTH_TIMEOUT) as client:
-        return _healthy(client, record.url)  # else a pid reused after a reboot, or a hung server
+    return answers(record.url)  # else a pid reused after a reboot, or a hung server
 
 
-def _launch(home: Path) -> Record:
-    """Start a server on a loopback socket bound here (no port race) and record it."""
-    idle = idle_seconds()
+def _launch(home: Path, idle: float) -> Record:
+    """Start a server staying ``idle`` s, on a loopback socket bound here (no port race); record it."""
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(128)
@@ -183,14 +180,6 @@ def _write_record(home: Path, record: Record) -> None:
     part = home / f"{RECORD}.{os.getpid()}"
     part.write_text(json.dumps(record.__dict__), encoding="utf-8")
     os.replace(part, home / RECORD)
-
-
-def _healthy(client: httpx.Client, url: str) -> bool:
-    """Whether the server at ``url`` answers its health check."""
-    try:
-        return client.get(f"{url}/health").status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _alive(pid: int) -> bool:
