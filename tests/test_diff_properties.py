@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from core.diff import Tracker, agree, current, diff, open_conflicts, replay, series_key
-from core.periods import LooseDate
-from core.types import ALERTING_KINDS, ChangeKind, Claim, MetricKind, Qualifier
 from support.diff import METRICS, PERIODS
 from support.diff import random_claims as claims
+
+from core.diff import Tracker, agree, chronological, current, diff, open_conflicts, replay, series_key
+from core.periods import LooseDate, Period
+from core.types import ALERTING_KINDS, ChangeKind, Claim, MetricKind, Qualifier
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NOT_REPEATABLE = {ChangeKind.NEW, ChangeKind.UPDATED, ChangeKind.CONFLICT}
@@ -152,7 +153,7 @@ def test_a_backfill_before_newer_claims_decides_as_a_replay_after_every_claim(
 ) -> None:
     """The shape the checkpoint is for: a few newest claims learned first (the baseline), then the rest
     oldest first, now and then one out of order; after each, every decision is that of a replay."""
-    ordered = sorted(history, key=lambda c: (c.published.day if c.published else date.min, c.source))
+    ordered = chronological(history)  # the tracker's own order: the tail is really the newest
     tail, rest = ordered[len(ordered) - newer:] if newer else [], ordered[: len(ordered) - newer]
     if len(rest) > 2:
         i = rng.randrange(len(rest) - 1)
@@ -162,6 +163,25 @@ def test_a_backfill_before_newer_claims_decides_as_a_replay_after_every_claim(
         assert tracker.add(claim) == diff(learned, claim, kind)
         learned.append(claim)
         assert all(tracker.decide(c) == diff(learned, c, kind) for c in history)
+
+
+@pytest.mark.parametrize("kind", list(MetricKind))
+def test_a_long_backfill_before_a_seeded_baseline_decides_as_a_replay(kind: MetricKind) -> None:
+    """One metric, its two newest claims learned first, then 30 older ones oldest first: each is put in
+    before the baseline, from the checkpoint; every decision after every claim is that of a replay. Two
+    claims a quarter, now agreeing, now not, so what the older claims left behind decides the later ones."""
+    figures = [100, 100, 120, 90, 130, 130, 125, 140, 160, 155] * 3 + [170, 180]
+    quarters = [Period.parse(f"{2025 + n // 8}-Q{n // 2 % 4 + 1}") for n in range(len(figures))]
+    series = [Claim(metric=METRICS[0], entity="qwen", value=Decimal(v), unit="count", qualifier=Qualifier.EXACT,
+                    period=quarters[n], forecast=False, evidence="", start=0, end=0, source=f"s{n % 3}",
+                    published=LooseDate(date(2025, 1, 1) + timedelta(days=7 * n), "day"))
+              for n, v in enumerate(figures)]
+    probes = [replace(c, value=c.value + 7, source="probe") for c in series]  # another figure, each period
+    tracker, learned = Tracker(kind), []
+    for claim in [*series[-2:], *series[:-2]]:
+        assert tracker.add(claim) == diff(learned, claim, kind)
+        learned.append(claim)
+        assert all(tracker.decide(c) == diff(learned, c, kind) for c in [*series, *probes])
 
 
 def test_claims_alike_but_for_the_precision_of_their_date_replay_alike_in_any_order() -> None:
